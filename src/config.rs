@@ -1,0 +1,119 @@
+//! `kiln.yaml`: repository defaults, extra profiles and presets, what to skip.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::spec::ApiVersion;
+use crate::spec::flink_job::ScheduleEntry;
+
+/// The kubectl image scaler CronJobs run when kiln.yaml names none. Pinned; never `latest`.
+pub const DEFAULT_SCALER_IMAGE: &str = "registry.k8s.io/kubectl:v1.34.1";
+
+/// kiln.yaml: marks a kiln root and holds repository-wide settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "kiln.yaml")]
+pub struct Config {
+    /// Always `kiln.dev/v1alpha1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<ApiVersion>,
+    /// Always `Config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ConfigKind>,
+    /// Defaults for every spec in this root.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Extra resource profiles, or overrides of built-in ones (fields not set keep the
+    /// built-in profile's values).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, Profile>,
+    /// Extra scheduling presets: a name and its list of schedules.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub presets: BTreeMap<String, Vec<ScheduleEntry>>,
+    /// Globs (relative to this folder) of files and folders kiln does not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Folder (relative to this folder) that `kiln render --output` and the pre-commit hook
+    /// write to; kiln never reads it as input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+/// The kind of kiln.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ConfigKind {
+    Config,
+}
+
+/// Defaults for every spec.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Defaults {
+    /// Namespace of specs that set none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// IANA time zone for schedules (`Asia/Shanghai`). Without one, CronJobs run in the
+    /// controller's zone (usually UTC) and kiln warns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Labels put on every rendered object.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Defaults for FlinkJobs.
+    #[serde(default)]
+    pub flink: FlinkDefaults,
+    /// The scaler CronJobs of scheduled autoscaling modes.
+    #[serde(default)]
+    pub scaler: ScalerDefaults,
+}
+
+/// Defaults for FlinkJobs.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FlinkDefaults {
+    /// Image of jobs that set none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Flink version (`"1.19.3"`) of jobs that set none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flink_version: Option<String>,
+    /// Service account of jobs that set none (else `flink`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+}
+
+/// Scaler CronJob settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalerDefaults {
+    /// A pinned image with `kubectl` on its PATH (default `registry.k8s.io/kubectl:v1.34.1`).
+    /// A `latest` or missing tag is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// A resource profile.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Profile {
+    /// CPU cores of the JobManager and of each TaskManager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<f64>,
+    /// Memory of the JobManager and of each TaskManager (`2048m`); at least 1024m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// Default fewest TaskManagers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub min_replicas: Option<u32>,
+    /// Default most TaskManagers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_replicas: Option<u32>,
+    /// Task slots per TaskManager (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub slots: Option<u32>,
+}

@@ -1,0 +1,352 @@
+//! Loading a kiln root from disk: the only stage that walks folders and reads files.
+//!
+//! - The root is the folder holding `kiln.yaml`.
+//! - Every `*.yaml` / `*.yml` below it is read in sorted order, skipping hidden files and
+//!   folders, the output folder, `exclude:` globs, and folders with their own `kiln.yaml`
+//!   (another app).
+//! - Symlinks that leave the root are errors; a symlinked folder inside the root is not
+//!   descended (its real path is walked anyway); a symlinked file inside the root is read.
+//! - File size and total input size are bounded.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::SourceFile;
+
+pub const CONFIG_FILE: &str = "kiln.yaml";
+/// Largest file kiln reads (default 4 MiB).
+pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+/// Largest total input kiln reads (default 64 MiB).
+pub const MAX_TOTAL_SIZE: u64 = 64 * 1024 * 1024;
+
+/// A problem with the command line or the environment (exit 2), not with the inputs.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("{0}: no such folder")]
+    NoSuchFolder(String),
+    #[error("{0}: not a kiln root (no kiln.yaml); run `kiln init` to create one")]
+    NotARoot(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What to skip while walking, known once kiln.yaml is read.
+#[derive(Debug, Default, Clone)]
+pub struct WalkOptions {
+    /// Globs relative to the root (`docs/**`).
+    pub exclude: Vec<String>,
+    /// Folders to skip, relative to the root (the rendered-output folder).
+    pub skip: Vec<String>,
+    pub max_file_size: Option<u64>,
+    pub max_total_size: Option<u64>,
+}
+
+/// Canonical root folder for a command-line path.
+pub fn find_root(path: &Path) -> Result<PathBuf, UsageError> {
+    let shown = path.display().to_string();
+    let root = fs::canonicalize(path).map_err(|_| UsageError::NoSuchFolder(shown.clone()))?;
+    if !root.is_dir() {
+        return Err(UsageError::NoSuchFolder(shown));
+    }
+    if !root.join(CONFIG_FILE).is_file() {
+        return Err(UsageError::NotARoot(shown));
+    }
+    Ok(root)
+}
+
+/// Read kiln.yaml itself.
+pub fn read_config(root: &Path) -> Result<SourceFile, Diagnostic> {
+    let path = root.join(CONFIG_FILE);
+    read_file(&path, CONFIG_FILE, MAX_FILE_SIZE)
+}
+
+/// Read every YAML file below the root except kiln.yaml.
+pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let mut files = Vec::new();
+    let excluded = match build_globs(&options.exclude) {
+        Ok(set) => set,
+        Err(d) => {
+            diagnostics.push(d);
+            return (files, diagnostics);
+        }
+    };
+    let max_file = options.max_file_size.unwrap_or(MAX_FILE_SIZE);
+    let max_total = options.max_total_size.unwrap_or(MAX_TOTAL_SIZE);
+    let mut total: u64 = 0;
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            if entry.depth() == 0 {
+                return true;
+            }
+            let rel = relative(root, entry.path());
+            let name = entry.file_name().to_string_lossy();
+            if name.starts_with('.') || excluded.is_match(&rel) {
+                return false;
+            }
+            if entry.file_type().is_dir() {
+                let is_output = options.skip.iter().any(|s| s.trim_end_matches('/') == rel);
+                let is_other_app = entry.path().join(CONFIG_FILE).is_file();
+                return !is_output && !is_other_app;
+            }
+            true
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let shown = e
+                    .path()
+                    .map_or_else(String::new, |p| relative(root, p));
+                diagnostics.push(Diagnostic::error(format!("cannot read: {e}")).in_file(shown));
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        let mut path = entry.path().to_path_buf();
+        if entry.path_is_symlink() {
+            match fs::canonicalize(entry.path()) {
+                Ok(target) if target.starts_with(root) => {
+                    if target.is_dir() {
+                        continue;
+                    }
+                    path = target;
+                }
+                Ok(_) => {
+                    diagnostics.push(
+                        Diagnostic::error("symlink points outside the kiln root; refusing to follow it")
+                            .in_file(rel),
+                    );
+                    continue;
+                }
+                Err(_) => {
+                    if is_yaml(&rel) {
+                        diagnostics.push(Diagnostic::error("broken symlink").in_file(rel));
+                    }
+                    continue;
+                }
+            }
+        } else if !entry.file_type().is_file() {
+            continue;
+        }
+        if !is_yaml(&rel) || rel == CONFIG_FILE {
+            continue;
+        }
+        match read_file(&path, &rel, max_file) {
+            Ok(file) => {
+                total += file.text.len() as u64;
+                if total > max_total {
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "total input exceeds {} (the limit for one kiln root)",
+                            human_size(max_total)
+                        ))
+                        .in_file(rel),
+                    );
+                    break;
+                }
+                files.push(file);
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    (files, diagnostics)
+}
+
+fn build_globs(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern.trim_end_matches('/')).map_err(|e| {
+            Diagnostic::error(format!("invalid exclude glob \"{pattern}\": {e}"))
+                .in_file(CONFIG_FILE)
+                .with_field("exclude")
+        })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|e| {
+        Diagnostic::error(format!("invalid exclude globs: {e}")).in_file(CONFIG_FILE)
+    })
+}
+
+fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagnostic> {
+    let size = fs::metadata(path)
+        .map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(rel))?
+        .len();
+    if size > max_size {
+        return Err(Diagnostic::error(format!(
+            "file is {}, larger than the limit of {}",
+            human_size(size),
+            human_size(max_size)
+        ))
+        .in_file(rel));
+    }
+    let bytes = fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(rel))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Diagnostic::error("file is not valid UTF-8").in_file(rel))?;
+    Ok(SourceFile {
+        path: rel.to_string(),
+        text,
+    })
+}
+
+fn is_yaml(rel: &str) -> bool {
+    Path::new(rel)
+        .extension()
+        .is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// `/`-separated path of `path` relative to `root`.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub fn human_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Why a file referenced from a spec (e.g. `sql.file`) cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("absolute paths are not allowed; use a path relative to the spec file")]
+    Absolute,
+    #[error("\"{0}\" leaves the kiln root")]
+    Escapes(String),
+    #[error("\"{0}\" resolves outside the kiln root (through a symlink)")]
+    SymlinkEscapes(String),
+    #[error("\"{0}\" does not exist")]
+    Missing(String),
+    #[error("\"{0}\" is not a regular file")]
+    NotAFile(String),
+    #[error("\"{path}\" cannot be read: {message}")]
+    Unreadable { path: String, message: String },
+}
+
+/// Access to files that specs reference. The disk implementation enforces the root
+/// boundary; tests use an in-memory map.
+pub trait Files {
+    /// Read `reference`, relative to the folder of the spec file `from` (root-relative).
+    /// Returns the root-relative path and the text.
+    fn read_referenced(&self, from: &str, reference: &str) -> Result<(String, String), ReferenceError>;
+}
+
+/// Join `reference` to the folder of `from` without touching the disk; refuses absolute
+/// paths and `..` that climbs above the root.
+pub fn join_reference(from: &str, reference: &str) -> Result<String, ReferenceError> {
+    let reference_path = Path::new(reference);
+    if reference_path.is_absolute() || reference.starts_with('/') || reference.starts_with('\\') {
+        return Err(ReferenceError::Absolute);
+    }
+    let mut parts: Vec<String> = from.split('/').map(str::to_string).collect();
+    parts.pop();
+    for component in reference_path.components() {
+        match component {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return Err(ReferenceError::Escapes(reference.to_string()));
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(ReferenceError::Absolute),
+        }
+    }
+    if parts.is_empty() {
+        return Err(ReferenceError::NotAFile(reference.to_string()));
+    }
+    Ok(parts.join("/"))
+}
+
+/// Referenced files on disk, confined to the root.
+pub struct DiskFiles {
+    root: PathBuf,
+}
+
+impl DiskFiles {
+    pub fn new(root: PathBuf) -> Self {
+        DiskFiles { root }
+    }
+}
+
+impl Files for DiskFiles {
+    fn read_referenced(&self, from: &str, reference: &str) -> Result<(String, String), ReferenceError> {
+        let rel = join_reference(from, reference)?;
+        let path = self.root.join(&rel);
+        let real = match fs::canonicalize(&path) {
+            Ok(real) => real,
+            Err(_) if fs::symlink_metadata(&path).is_ok() => {
+                return Err(ReferenceError::Missing(reference.to_string()));
+            }
+            Err(_) => return Err(ReferenceError::Missing(reference.to_string())),
+        };
+        if !real.starts_with(&self.root) {
+            return Err(ReferenceError::SymlinkEscapes(reference.to_string()));
+        }
+        if !real.is_file() {
+            return Err(ReferenceError::NotAFile(reference.to_string()));
+        }
+        let unreadable = |message: String| ReferenceError::Unreadable {
+            path: reference.to_string(),
+            message,
+        };
+        let size = fs::metadata(&real).map_err(|e| unreadable(e.to_string()))?.len();
+        if size > MAX_FILE_SIZE {
+            return Err(unreadable(format!(
+                "larger than the limit of {}",
+                human_size(MAX_FILE_SIZE)
+            )));
+        }
+        let text = fs::read_to_string(&real).map_err(|e| unreadable(e.to_string()))?;
+        Ok((rel, text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn case(from: &str, reference: &str, expected: Result<&str, ReferenceError>) {
+        assert_eq!(
+            join_reference(from, reference),
+            expected.map(str::to_string)
+        );
+    }
+
+    #[test]
+    fn joining_references() {
+        case("jobs/a.yaml", "sql/x.sql", Ok("jobs/sql/x.sql"));
+        case("jobs/a.yaml", "./x.sql", Ok("jobs/x.sql"));
+        case("jobs/a.yaml", "../shared/x.sql", Ok("shared/x.sql"));
+        case("a.yaml", "x.sql", Ok("x.sql"));
+        case("jobs/a.yaml", "../../x.sql", Err(ReferenceError::Escapes("../../x.sql".into())));
+        case("jobs/a.yaml", "/etc/passwd", Err(ReferenceError::Absolute));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(4 * 1024 * 1024), "4 MiB");
+        assert_eq!(human_size(12), "12 bytes");
+    }
+}

@@ -1,0 +1,87 @@
+//! The spec kinds a user writes (`apiVersion: kiln.dev/v1alpha1`), as Rust types.
+//!
+//! These types are the single source of the JSON Schemas under `schemas/` (see
+//! [`crate::schema`]): every doc comment on a field is its schema description.
+
+pub mod flink_job;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use flink_job::FlinkJob;
+
+pub const API_VERSION: &str = "kiln.dev/v1alpha1";
+
+/// The API version of every kiln document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ApiVersion {
+    #[serde(rename = "kiln.dev/v1alpha1")]
+    V1Alpha1,
+}
+
+/// The kinds of spec kiln renders, plus `Config` (kiln.yaml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Config,
+    FlinkJob,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Config, Kind::FlinkJob];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Config => "Config",
+            Kind::FlinkJob => "FlinkJob",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Spec kinds (what may appear outside kiln.yaml).
+    pub fn specs() -> impl Iterator<Item = Kind> {
+        Kind::ALL.into_iter().filter(|k| *k != Kind::Config)
+    }
+}
+
+/// Object metadata, as on a Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// Name of the spec; rendered objects are named after it.
+    pub name: String,
+    /// Namespace of every rendered object. Default: the environment's namespace, then
+    /// `defaults.namespace` in kiln.yaml, then Argo CD's destination namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Labels copied onto every rendered object.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations copied onto every rendered object.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A scalar written where Kubernetes wants a string (env values, Flink configuration):
+/// numbers and booleans are accepted and rendered as strings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    String(String),
+    Number(serde_json::Number),
+    Bool(bool),
+}
+
+impl Scalar {
+    pub fn render(&self) -> String {
+        match self {
+            Scalar::String(s) => s.clone(),
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
