@@ -4,12 +4,22 @@
 //! [`load`] → [`parse`] → [`validate`] → [`expand`] → [`emit`], driven by [`render`].
 //! The command line lives in [`cli`] and [`run`].
 
+pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod cron;
 pub mod diagnostic;
+pub mod emit;
+pub mod expand;
 pub mod load;
+pub mod parse;
 pub mod path;
+pub mod quantity;
+pub mod render;
+pub mod run;
 pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod suggest;
+pub mod validate;
 pub mod yaml;

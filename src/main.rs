@@ -1,1 +1,5 @@
-fn main() {}
+//! The kiln binary: everything happens in [`kiln::run::main`].
+
+fn main() {
+    std::process::exit(kiln::run::main());
+}

@@ -58,6 +58,13 @@ impl FieldPath {
         next
     }
 
+    /// This path followed by `other`'s segments.
+    #[must_use]
+    pub fn join(mut self, other: &FieldPath) -> Self {
+        self.0.extend(other.0.iter().cloned());
+        self
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }

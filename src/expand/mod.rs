@@ -1,0 +1,106 @@
+//! Expansion: validated plans → Kubernetes objects, one module per kind of output.
+//!
+//! Core kinds are built with k8s-openapi types; the FlinkDeployment (a custom resource) and
+//! user-supplied fragments stay `serde_json::Value`. Every object is returned as a
+//! `serde_json::Value` with sorted keys, ready for [`crate::emit`].
+
+pub mod autoscaling;
+pub mod flink;
+pub mod rbac;
+pub mod sql;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde_json::Value;
+
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+pub const SOURCE_ANNOTATION: &str = "kiln.dev/source";
+
+/// A rendered object and the spec it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub value: Value,
+    /// Root-relative path of the spec or manifest file(s) it came from.
+    pub source: String,
+    /// Index of the source file and document, for diagnostics.
+    pub file: usize,
+    pub doc: usize,
+}
+
+impl Object {
+    pub fn new(value: Value, source: &str, file: usize, doc: usize) -> Self {
+        Object {
+            value,
+            source: source.to_string(),
+            file,
+            doc,
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        self.value.get("kind").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.value.get("apiVersion").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version().rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    pub fn name(&self) -> &str {
+        self.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.value.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default()
+    }
+}
+
+/// The labels and annotations every object of a spec carries.
+#[derive(Debug, Clone)]
+pub struct Stamp<'a> {
+    /// `app.kubernetes.io/part-of` (the spec's name).
+    pub part_of: &'a str,
+    /// `kiln.dev/source`.
+    pub source: &'a str,
+    /// kiln.yaml default labels merged with the spec's labels.
+    pub labels: &'a BTreeMap<String, String>,
+    pub annotations: &'a BTreeMap<String, String>,
+}
+
+impl Stamp<'_> {
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.labels.clone();
+        labels.insert(MANAGED_BY.to_string(), "kiln".to_string());
+        labels.insert(PART_OF.to_string(), self.part_of.to_string());
+        labels
+    }
+
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        let mut annotations = self.annotations.clone();
+        annotations.insert(SOURCE_ANNOTATION.to_string(), self.source.to_string());
+        annotations
+    }
+
+    pub fn object_meta(&self, name: &str, namespace: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(self.labels()),
+            annotations: Some(self.annotations()),
+            ..ObjectMeta::default()
+        }
+    }
+}
+
+/// Serialize a k8s-openapi object (or any value) to JSON. Serializing these types cannot
+/// fail; a failure would yield `null` and be caught by the schema tests.
+pub fn to_value<T: Serialize>(object: &T) -> Value {
+    serde_json::to_value(object).unwrap_or(Value::Null)
+}

@@ -1,0 +1,208 @@
+//! Parsing: YAML documents → kiln.yaml, typed specs, and pass-through manifests.
+//!
+//! Every document is parsed and schema-checked before anything is expanded, and every
+//! problem becomes a diagnostic; nothing stops at the first error.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::path::FieldPath;
+use crate::schema;
+use crate::source::SourceFile;
+use crate::spec::{API_VERSION, FlinkJob, Kind};
+use crate::suggest;
+use crate::yaml;
+
+/// A value with the document it came from.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    /// Index into the run's source files.
+    pub file: usize,
+    /// Index of the non-empty document in that file.
+    pub doc: usize,
+    pub value: T,
+}
+
+impl<T> Located<T> {
+    pub fn diagnostic(&self, diagnostic: Diagnostic, path: &str) -> Diagnostic {
+        diagnostic.at(self.file, self.doc, FieldPath::parse(path))
+    }
+}
+
+/// Everything read from a kiln root.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub config: Config,
+    /// The kiln.yaml document, for locating its diagnostics (None when the file is empty).
+    pub config_doc: Option<Located<()>>,
+    pub flink_jobs: Vec<Located<FlinkJob>>,
+    pub manifests: Vec<Located<Value>>,
+}
+
+/// Parse kiln.yaml only: what the loader needs (exclude globs, output folder) before walking.
+pub fn parse_config(file: &SourceFile, index: usize, diagnostics: &mut Diagnostics) -> (Config, Option<Located<()>>) {
+    let docs = match yaml::parse_documents(&file.text) {
+        Ok(docs) => docs,
+        Err(e) => {
+            diagnostics.push(syntax_error(file, &e));
+            return (Config::default(), None);
+        }
+    };
+    let mut docs = docs.into_iter();
+    let Some(value) = docs.next() else {
+        return (Config::default(), None);
+    };
+    if docs.next().is_some() {
+        diagnostics.push(
+            Diagnostic::error("kiln.yaml must hold one document").at(index, 1, FieldPath::root()),
+        );
+    }
+    let errors = schema::validate(Kind::Config, &value, index, 0);
+    if !errors.is_empty() {
+        diagnostics.extend(errors);
+        return (Config::default(), Some(Located { file: index, doc: 0, value: () }));
+    }
+    let config = typed::<Config>(value, index, 0, diagnostics).unwrap_or_default();
+    (config, Some(Located { file: index, doc: 0, value: () }))
+}
+
+/// Parse every spec and manifest document of the files (kiln.yaml excluded).
+pub fn parse_documents(files: &[SourceFile], first: usize, parsed: &mut Parsed, diagnostics: &mut Diagnostics) {
+    for (offset, file) in files.iter().enumerate() {
+        let index = first + offset;
+        let docs = match yaml::parse_documents(&file.text) {
+            Ok(docs) => docs,
+            Err(e) => {
+                diagnostics.push(syntax_error(file, &e));
+                continue;
+            }
+        };
+        for (doc, value) in docs.into_iter().enumerate() {
+            classify(value, index, doc, parsed, diagnostics);
+        }
+    }
+}
+
+fn syntax_error(file: &SourceFile, error: &yaml::YamlError) -> Diagnostic {
+    Diagnostic::error(error.message.clone())
+        .in_file(file.path.clone())
+        .with_position(error.line, error.column)
+}
+
+fn classify(value: Value, file: usize, doc: usize, parsed: &mut Parsed, diagnostics: &mut Diagnostics) {
+    let root = FieldPath::root();
+    if !value.is_object() {
+        diagnostics.push(
+            Diagnostic::error("a document must be a mapping with apiVersion, kind and metadata")
+                .at(file, doc, root),
+        );
+        return;
+    }
+    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if api_version == API_VERSION || api_version.starts_with("kiln.dev/") {
+        if api_version != API_VERSION {
+            diagnostics.push(
+                Diagnostic::error(format!("unknown kiln apiVersion \"{api_version}\"; expected {API_VERSION}"))
+                    .at(file, doc, root.key("apiVersion")),
+            );
+            return;
+        }
+        match Kind::from_name(kind) {
+            Some(Kind::FlinkJob) => {
+                let errors = schema::validate(Kind::FlinkJob, &value, file, doc);
+                if errors.is_empty() {
+                    if let Some(job) = typed::<FlinkJob>(value, file, doc, diagnostics) {
+                        parsed.flink_jobs.push(Located { file, doc, value: job });
+                    }
+                } else {
+                    diagnostics.extend(errors);
+                }
+            }
+            Some(Kind::Config) => diagnostics.push(
+                Diagnostic::error("kind Config belongs in kiln.yaml at the root")
+                    .at(file, doc, root.key("kind")),
+            ),
+            None => {
+                let known: Vec<&str> = Kind::specs().map(Kind::name).collect();
+                let mut d = Diagnostic::error(format!(
+                    "unknown kiln kind \"{kind}\"; expected one of {}",
+                    known.join(", ")
+                ))
+                .at(file, doc, root.key("kind"));
+                if let Some(near) = suggest::closest(kind, known.iter().copied()) {
+                    d = d.with_hint(format!("did you mean \"{near}\"?"));
+                }
+                diagnostics.push(d);
+            }
+        }
+        return;
+    }
+    let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let missing: Vec<&str> = [("apiVersion", api_version), ("kind", kind), ("metadata.name", name)]
+        .into_iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+    if missing.is_empty() {
+        parsed.manifests.push(Located { file, doc, value });
+    } else {
+        let what = if missing.len() == 3 { "not a Kubernetes manifest or kiln spec: " } else { "" };
+        diagnostics.push(
+            Diagnostic::error(format!("{what}missing or empty {}", missing.join(", ")))
+                .at(file, doc, FieldPath::parse(missing[0])),
+        );
+    }
+}
+
+/// Schema-valid JSON into its Rust type. A failure here means the schema and the type
+/// disagree; it is still reported as a located error, never a panic.
+fn typed<T: DeserializeOwned>(value: Value, file: usize, doc: usize, diagnostics: &mut Diagnostics) -> Option<T> {
+    match serde_json::from_value(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diagnostics.push(Diagnostic::error(e.to_string()).at(file, doc, FieldPath::root()));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_one(text: &str) -> (Parsed, Vec<String>) {
+        let files = [SourceFile { path: "a.yaml".into(), text: text.into() }];
+        let mut parsed = Parsed::default();
+        let mut diagnostics = Diagnostics::new();
+        parse_documents(&files, 0, &mut parsed, &mut diagnostics);
+        let messages = diagnostics.into_sorted().into_iter().map(|d| d.message).collect();
+        (parsed, messages)
+    }
+
+    #[test]
+    fn manifests_pass_through() {
+        let (parsed, messages) = parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+        assert!(messages.is_empty(), "{messages:?}");
+        assert_eq!(parsed.manifests.len(), 1);
+    }
+
+    #[test]
+    fn documents_that_are_neither() {
+        let (_, messages) = parse_one("foo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n---\n- a\n");
+        // Unresolved diagnostics sort by message.
+        assert_eq!(messages, [
+            "a document must be a mapping with apiVersion, kind and metadata",
+            "missing or empty metadata.name",
+            "not a Kubernetes manifest or kiln spec: missing or empty apiVersion, kind, metadata.name",
+        ]);
+    }
+
+    #[test]
+    fn unknown_kiln_kind() {
+        let (_, messages) = parse_one("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJobs\nmetadata: {name: a}\n");
+        assert_eq!(messages, ["unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob"]);
+    }
+}

@@ -1,0 +1,238 @@
+//! `run()`: parses the command line, runs one command, prints every diagnostic once (to
+//! stderr) and chooses the exit code. stdout carries only the product.
+//!
+//! Exit codes: 0 success · 1 invalid input · 2 usage or environment error (and internal
+//! errors: a panic is caught and reported as "internal error, please report").
+
+use std::io::{self, Write};
+use std::panic;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::cli::{CheckArgs, Cli, Command, OutputFormat, RenderArgs, ReportFormat, SchemaArgs};
+use crate::diagnostic::Diagnostic;
+use crate::emit::{self, Format};
+use crate::load::{self, DiskFiles};
+use crate::render::{self, KubeVersion, Options, Outcome};
+use crate::schema;
+use crate::spec::Kind;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_INVALID: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// The only environment variable `render` and `check` read: Argo CD's destination namespace,
+/// the last namespace fallback.
+pub const ENV_APP_NAMESPACE: &str = "ARGOCD_APP_NAMESPACE";
+
+/// Entry point of the binary: never panics, returns the exit code.
+pub fn main() -> i32 {
+    panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("kiln: internal error, please report: {message}{location}");
+    }));
+    panic::catch_unwind(|| {
+        let cli = match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => {
+                let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+                let _ = e.print();
+                return code;
+            }
+        };
+        run(cli)
+    })
+    .unwrap_or(EXIT_USAGE)
+}
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Render(args) => render_command(&args),
+        Command::Check(args) => check_command(&args),
+        Command::Schema(args) => schema_command(&args),
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> i32 {
+    eprintln!("kiln: {message}");
+    EXIT_USAGE
+}
+
+/// Write the product to stdout; a closed pipe (`kiln render | head`) is not an error.
+fn write_stdout(text: &str) -> i32 {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => usage_error(format!("cannot write to stdout: {e}")),
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let mut stderr = io::stderr().lock();
+    for d in diagnostics {
+        let _ = writeln!(stderr, "{d}");
+    }
+}
+
+fn kube_version(text: Option<&str>) -> Result<Option<KubeVersion>, String> {
+    text.map(KubeVersion::parse).transpose()
+}
+
+/// Load and render a root; `Err` is a usage error already printed (its exit code).
+fn render_root(path: &Path, kube_version: Option<KubeVersion>, output: Option<&Path>) -> Result<Outcome, i32> {
+    let root = load::find_root(path).map_err(usage_error)?;
+    let output_folder = output.and_then(|o| output_inside(&root, o));
+    let options = Options {
+        fallback_namespace: std::env::var(ENV_APP_NAMESPACE).ok().filter(|s| !s.is_empty()),
+        kube_version,
+        output_folder,
+    };
+    let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
+    Ok(render::render(sources, diagnostics, &DiskFiles::new(root), &options))
+}
+
+/// The output folder relative to the root, when it lies inside it (so it is not read).
+fn output_inside(root: &Path, output: &Path) -> Option<String> {
+    let absolute = if output.is_absolute() {
+        output.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(output)
+    };
+    let parent = absolute.parent().and_then(|p| std::fs::canonicalize(p).ok())?;
+    let full: PathBuf = parent.join(absolute.file_name()?);
+    full.strip_prefix(root).ok().map(|rel| load::relative(Path::new(""), rel))
+}
+
+fn render_command(args: &RenderArgs) -> i32 {
+    let kube = match kube_version(args.kube_version.as_deref()) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let outcome = match render_root(&args.path, kube, args.output.as_deref()) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
+    print_diagnostics(&outcome.diagnostics);
+    if outcome.has_errors() {
+        let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+        eprintln!("kiln: {errors} error{}; nothing rendered", plural(errors));
+        return EXIT_INVALID;
+    }
+    if outcome.objects.is_empty() && !args.allow_empty {
+        eprintln!("kiln: error: nothing to render: an empty render makes Argo CD prune the whole app (pass --allow-empty if that is intended)");
+        return EXIT_INVALID;
+    }
+    let format = match args.format {
+        OutputFormat::Yaml => Format::Yaml,
+        OutputFormat::Json => Format::Json,
+    };
+    match &args.output {
+        None => write_stdout(&emit::render_text(&outcome.objects, format)),
+        Some(dir) => {
+            let files = match emit::folder_files(&outcome.objects, format) {
+                Ok(files) => files,
+                Err(diagnostics) => {
+                    let mut diagnostics = diagnostics;
+                    crate::source::resolve(&mut diagnostics, &outcome.sources);
+                    print_diagnostics(&diagnostics.into_sorted());
+                    return EXIT_INVALID;
+                }
+            };
+            let root = match load::find_root(&args.path) {
+                Ok(root) => root,
+                Err(e) => return usage_error(e),
+            };
+            match emit::write_folder(dir, &files, &root) {
+                Ok(()) => {
+                    eprintln!("kiln: wrote {} object{} to {}", files.len(), plural(files.len()), dir.display());
+                    EXIT_OK
+                }
+                Err(e) => usage_error(e),
+            }
+        }
+    }
+}
+
+fn check_command(args: &CheckArgs) -> i32 {
+    let kube = match kube_version(args.kube_version.as_deref()) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let mut outcome = match render_root(&args.path, kube, None) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
+    if !outcome.has_errors() && outcome.objects.is_empty() {
+        outcome.diagnostics.push(Diagnostic::warning(
+            "nothing to render: an empty render makes Argo CD prune the whole app",
+        ));
+    }
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = outcome.diagnostics.len() - errors;
+    let failed = errors > 0 || (args.strict && warnings > 0);
+    match args.format {
+        ReportFormat::Json => {
+            let report = serde_json::json!({
+                "ok": !failed,
+                "errors": errors,
+                "warnings": warnings,
+                "specs": outcome.spec_count,
+                "objects": if errors > 0 { 0 } else { outcome.objects.len() },
+                "diagnostics": outcome.diagnostics,
+            });
+            let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            text.push('\n');
+            let code = write_stdout(&text);
+            if code != EXIT_OK {
+                return code;
+            }
+        }
+        ReportFormat::Text => {
+            print_diagnostics(&outcome.diagnostics);
+            eprintln!(
+                "kiln: {} spec{}, {} object{}: {errors} error{}, {warnings} warning{}{}",
+                outcome.spec_count,
+                plural(outcome.spec_count),
+                if errors > 0 { 0 } else { outcome.objects.len() },
+                plural(outcome.objects.len()),
+                plural(errors),
+                plural(warnings),
+                if args.strict && warnings > 0 && errors == 0 { " (--strict: warnings fail)" } else { "" }
+            );
+        }
+    }
+    if failed { EXIT_INVALID } else { EXIT_OK }
+}
+
+fn schema_command(args: &SchemaArgs) -> i32 {
+    let Some(name) = &args.kind else {
+        let mut text = String::new();
+        for kind in Kind::ALL {
+            text.push_str(&format!("{}\tschemas/{}\n", kind.name(), schema::file_name(kind)));
+        }
+        return write_stdout(&text);
+    };
+    let wanted = name.to_ascii_lowercase();
+    let kind = Kind::ALL.into_iter().find(|k| {
+        k.name().to_ascii_lowercase() == wanted || (*k == Kind::Config && wanted == "kiln.yaml")
+    });
+    match kind {
+        Some(kind) => write_stdout(schema::committed(kind)),
+        None => usage_error(format!(
+            "unknown kind \"{name}\"; expected one of {}",
+            Kind::ALL.map(Kind::name).join(", ")
+        )),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

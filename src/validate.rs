@@ -1,0 +1,802 @@
+//! Validation: semantic and cross-document rules, and resolution of every default.
+//!
+//! The output is a plan per spec with nothing left to decide: expansion only builds objects.
+//! Every rule reports a located diagnostic; validation never stops at the first one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::catalog::{self, FlinkVersion, Profile};
+use crate::config::{self, Config};
+use crate::cron;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::load::Files;
+use crate::parse::Located;
+use crate::path::FieldPath;
+use crate::quantity::{self, MEMORY_FLOOR_BYTES};
+use crate::source::SourceFile;
+use crate::spec::FlinkJob;
+use crate::spec::flink_job::{AutoscalingMode, Env, JobType, ScheduleEntry, SqlRunner, UpgradeMode};
+use crate::suggest;
+
+/// `flinkConfiguration` keys the operator owns; setting them breaks the deployment.
+pub const FORBIDDEN_FLINK_KEYS: [&str; 3] =
+    ["kubernetes.namespace", "kubernetes.cluster-id", "high-availability.cluster-id"];
+
+/// The longest CronJob name Kubernetes accepts (its Jobs get an 11-character suffix).
+pub const MAX_CRONJOB_NAME: usize = 52;
+
+/// What validation needs besides the specs.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub config_doc: Option<&'a Located<()>>,
+    pub sources: &'a [SourceFile],
+    pub files: &'a dyn Files,
+    /// The last namespace fallback (Argo CD's destination namespace).
+    pub fallback_namespace: Option<&'a str>,
+}
+
+/// kiln.yaml, checked and merged with the built-ins.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub profiles: BTreeMap<String, Profile>,
+    pub presets: BTreeMap<String, Vec<ScheduleEntry>>,
+    pub flink_version: Option<FlinkVersion>,
+    pub time_zone: Option<String>,
+    pub scaler_image: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Everything needed to render one FlinkJob.
+#[derive(Debug, Clone)]
+pub struct FlinkPlan {
+    pub file: usize,
+    pub doc: usize,
+    /// Root-relative path of the spec file.
+    pub source: String,
+    pub name: String,
+    pub namespace: String,
+    /// kiln.yaml default labels, then the spec's labels (the spec wins).
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub image: String,
+    pub version: FlinkVersion,
+    pub service_account: String,
+    pub spec: crate::spec::flink_job::FlinkJobSpec,
+    pub profile: String,
+    pub job_manager: Sizing,
+    pub job_manager_replicas: u32,
+    pub task_manager: Sizing,
+    pub slots: u32,
+    pub mode: AutoscalingMode,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_cpu_utilization: u32,
+    pub schedules: Vec<ScheduleEntry>,
+    pub time_zone: Option<String>,
+    pub parallelism: u32,
+    /// The SQL script (type sql), read from `sql.file` or `sql.statements`.
+    pub sql_script: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sizing {
+    pub cpu: f64,
+    pub memory: String,
+}
+
+/// Check kiln.yaml's own values and merge its profiles and presets over the built-ins.
+pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
+    let config = ctx.config;
+    let at = |path: FieldPath, d: Diagnostic| match ctx.config_doc {
+        Some(doc) => d.at(doc.file, doc.doc, path),
+        None => d.in_file(crate::load::CONFIG_FILE),
+    };
+    let mut profiles = BTreeMap::new();
+    for name in catalog::BUILTIN_PROFILES {
+        if let Some(p) = catalog::builtin_profile(name) {
+            profiles.insert(name.to_string(), p);
+        }
+    }
+    for (name, p) in &config.profiles {
+        let path = FieldPath::root().key("profiles").key(name);
+        let base = catalog::builtin_profile(name);
+        let merged = match (&base, p.cpu, &p.memory, p.min_replicas, p.max_replicas) {
+            (Some(b), ..) => Profile {
+                cpu: p.cpu.unwrap_or(b.cpu),
+                memory: p.memory.clone().unwrap_or_else(|| b.memory.clone()),
+                min_replicas: p.min_replicas.unwrap_or(b.min_replicas),
+                max_replicas: p.max_replicas.unwrap_or(b.max_replicas),
+                slots: p.slots.unwrap_or(b.slots),
+            },
+            (None, Some(cpu), Some(memory), Some(min_replicas), Some(max_replicas)) => Profile {
+                cpu,
+                memory: memory.clone(),
+                min_replicas,
+                max_replicas,
+                slots: p.slots.unwrap_or(1),
+            },
+            _ => {
+                diagnostics.push(at(
+                    path,
+                    Diagnostic::error(format!(
+                        "profile \"{name}\" is not a built-in profile, so it must set cpu, memory, minReplicas and maxReplicas"
+                    )),
+                ));
+                continue;
+            }
+        };
+        if merged.cpu <= 0.0 {
+            diagnostics.push(at(path.key("cpu"), Diagnostic::error("cpu must be greater than 0")));
+        }
+        if let Some(problem) = memory_problem(&merged.memory) {
+            diagnostics.push(at(path.key("memory"), Diagnostic::error(problem)));
+        }
+        if merged.min_replicas > merged.max_replicas {
+            diagnostics.push(at(
+                path,
+                Diagnostic::error(format!(
+                    "minReplicas {} is greater than maxReplicas {}",
+                    merged.min_replicas, merged.max_replicas
+                )),
+            ));
+        }
+        profiles.insert(name.clone(), merged);
+    }
+    let mut presets = BTreeMap::new();
+    for name in catalog::BUILTIN_PRESETS {
+        if let Some(p) = catalog::builtin_preset(name) {
+            presets.insert(name.to_string(), p);
+        }
+    }
+    for (name, entries) in &config.presets {
+        let path = FieldPath::root().key("presets").key(name);
+        let mut problems = Diagnostics::new();
+        check_schedule_entries(entries, &mut |field: FieldPath, d: Diagnostic| {
+            problems.push(at(path.clone().join(&field), d));
+        });
+        if entries.is_empty() {
+            problems.push(at(path.clone(), Diagnostic::error("a preset needs at least one schedule")));
+        }
+        diagnostics.extend(problems);
+        presets.insert(name.clone(), entries.clone());
+    }
+    let defaults = &config.defaults;
+    let flink_version = defaults.flink.flink_version.as_deref().and_then(|v| match FlinkVersion::parse(v) {
+        Ok(version) => Some(version),
+        Err(e) => {
+            diagnostics.push(at(FieldPath::parse("defaults.flink.flinkVersion"), Diagnostic::error(e)));
+            None
+        }
+    });
+    if let Some(tz) = &defaults.time_zone {
+        if let Err(e) = check_time_zone(tz) {
+            diagnostics.push(at(FieldPath::parse("defaults.timeZone"), Diagnostic::error(e)));
+        }
+    }
+    if let Some(ns) = &defaults.namespace {
+        if !quantity::is_dns_label(ns, 63) {
+            diagnostics.push(at(
+                FieldPath::parse("defaults.namespace"),
+                Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
+            ));
+        }
+    }
+    for (field, image) in [
+        ("defaults.flink.image", defaults.flink.image.as_deref()),
+    ] {
+        if let Some(image) = image {
+            if let Some(w) = image_warning(image) {
+                diagnostics.push(at(FieldPath::parse(field), Diagnostic::warning(w)));
+            }
+        }
+    }
+    let scaler_image = defaults
+        .scaler
+        .image
+        .clone()
+        .unwrap_or_else(|| config::DEFAULT_SCALER_IMAGE.to_string());
+    if image_warning(&scaler_image).is_some() {
+        diagnostics.push(at(
+            FieldPath::parse("defaults.scaler.image"),
+            Diagnostic::error(format!(
+                "scaler image \"{scaler_image}\" is not pinned; give it a version tag or digest (never latest)"
+            )),
+        ));
+    }
+    for (key, value) in &defaults.labels {
+        if let Some(problem) = label_problem(key, value) {
+            diagnostics.push(at(FieldPath::root().key("defaults").key("labels").key(key), Diagnostic::error(problem)));
+        }
+    }
+    Settings {
+        profiles,
+        presets,
+        flink_version,
+        time_zone: defaults.time_zone.clone(),
+        scaler_image,
+        labels: defaults.labels.clone(),
+    }
+}
+
+/// Validate every FlinkJob and resolve its plan. Jobs with errors produce no plan.
+pub fn flink_jobs(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    jobs: &[Located<FlinkJob>],
+    diagnostics: &mut Diagnostics,
+) -> Vec<FlinkPlan> {
+    let mut plans = Vec::new();
+    let mut seen: BTreeMap<(String, String), &Located<FlinkJob>> = BTreeMap::new();
+    for job in jobs {
+        let mut problems = Diagnostics::new();
+        let plan = flink_job(ctx, settings, job, &mut problems);
+        if let Some(plan) = &plan {
+            let key = (plan.namespace.clone(), plan.name.clone());
+            if let Some(first) = seen.get(&key) {
+                let first_path = ctx.sources.get(first.file).map_or("", |s| s.path.as_str());
+                problems.push(job.diagnostic(
+                    Diagnostic::error(format!(
+                        "FlinkJob \"{}\" in namespace \"{}\" is also defined in {first_path}",
+                        plan.name, plan.namespace
+                    )),
+                    "metadata.name",
+                ));
+            } else {
+                seen.insert(key, job);
+            }
+        }
+        let failed = problems.has_errors();
+        diagnostics.extend(problems);
+        if let (Some(plan), false) = (plan, failed) {
+            plans.push(plan);
+        }
+    }
+    plans
+}
+
+fn flink_job(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    located: &Located<FlinkJob>,
+    out: &mut Diagnostics,
+) -> Option<FlinkPlan> {
+    let job = &located.value;
+    let spec = &job.spec;
+    let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
+    let warn = |path: &str, message: String| located.diagnostic(Diagnostic::warning(message), path);
+    let source = ctx.sources.get(located.file).map(|s| s.path.clone()).unwrap_or_default();
+    let name = job.metadata.name.clone();
+
+    if !quantity::is_flink_name(&name) {
+        out.push(err(
+            "metadata.name",
+            format!(
+                "\"{name}\" is not a valid FlinkJob name: at most 45 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit ({} characters given)",
+                name.chars().count()
+            ),
+        ));
+    }
+
+    // Namespace: the spec's, then kiln.yaml's default, then Argo CD's destination namespace.
+    let namespace = job
+        .metadata
+        .namespace
+        .clone()
+        .or_else(|| ctx.config.defaults.namespace.clone())
+        .or_else(|| ctx.fallback_namespace.map(str::to_string));
+    let namespace = if let Some(ns) = namespace {
+        if !quantity::is_dns_label(&ns, 63) {
+            out.push(err("metadata.namespace", format!("\"{ns}\" is not a valid namespace (a DNS label)")));
+        }
+        ns
+    } else {
+        out.push(err(
+            "metadata",
+            "no namespace: set metadata.namespace or defaults.namespace in kiln.yaml".to_string(),
+        ));
+        String::new()
+    };
+
+    let mut labels = settings.labels.clone();
+    for (key, value) in &job.metadata.labels {
+        if let Some(problem) = label_problem(key, value) {
+            out.push(Diagnostic::error(problem).at_key(
+                located.file,
+                located.doc,
+                FieldPath::root().key("metadata").key("labels").key(key),
+            ));
+        }
+        labels.insert(key.clone(), value.clone());
+    }
+
+    // Version and image.
+    let version = match &spec.flink_version {
+        Some(text) => match FlinkVersion::parse(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                out.push(err("spec.flinkVersion", e));
+                None
+            }
+        },
+        None => {
+            if settings.flink_version.is_none() && ctx.config.defaults.flink.flink_version.is_none() {
+                out.push(err(
+                    "spec",
+                    "no flinkVersion: set spec.flinkVersion or defaults.flink.flinkVersion in kiln.yaml".into(),
+                ));
+            }
+            settings.flink_version
+        }
+    };
+    let image = spec.image.clone().or_else(|| ctx.config.defaults.flink.image.clone());
+    match (&image, &spec.image) {
+        (None, _) => out.push(err("spec", "no image: set spec.image or defaults.flink.image in kiln.yaml".into())),
+        (Some(image), Some(_)) => {
+            if let Some(w) = image_warning(image) {
+                out.push(warn("spec.image", w));
+            }
+        }
+        _ => {}
+    }
+    let service_account = spec
+        .service_account
+        .clone()
+        .or_else(|| ctx.config.defaults.flink.service_account.clone())
+        .unwrap_or_else(|| "flink".to_string());
+
+    // The job's program.
+    let sections = [
+        ("python", spec.python.is_some(), JobType::Python),
+        ("jar", spec.jar.is_some(), JobType::Jar),
+        ("sql", spec.sql.is_some(), JobType::Sql),
+    ];
+    let type_name = sections.iter().find(|s| s.2 == spec.job_type).map_or("", |s| s.0);
+    for (section, present, job_type) in sections {
+        if job_type == spec.job_type && !present {
+            out.push(err("spec", format!("type is {type_name} but spec.{section} is missing")));
+        } else if job_type != spec.job_type && present {
+            out.push(err(
+                &format!("spec.{section}"),
+                format!("spec.{section} is set but type is {type_name}; remove it or change type"),
+            ));
+        }
+    }
+    let mut sql_script = None;
+    match spec.job_type {
+        JobType::Python => {
+            if let Some(py) = &spec.python {
+                match (&py.script, &py.module) {
+                    (Some(_), Some(_)) => out.push(err("spec.python", "set one of script or module, not both".into())),
+                    (None, None) => out.push(err("spec.python", "set one of script or module".into())),
+                    (Some(s), None) if s.trim().is_empty() => {
+                        out.push(err("spec.python.script", "script is empty".into()));
+                    }
+                    _ => {}
+                }
+                if py.driver_jar.is_none() && version.is_some_and(|v| v.patch.is_none()) {
+                    out.push(err(
+                        "spec.flinkVersion",
+                        "python jobs need a full MAJOR.MINOR.PATCH flinkVersion to name flink-python-<version>.jar".into(),
+                    ).with_hint("write the full version (\"1.19.3\") or set spec.python.driverJar"));
+                }
+            }
+        }
+        JobType::Jar => {
+            if let Some(jar) = &spec.jar {
+                if jar.uri.trim().is_empty() {
+                    out.push(err("spec.jar.uri", "uri is empty".into()));
+                }
+            }
+        }
+        JobType::Sql => {
+            if let Some(sql) = &spec.sql {
+                sql_script = match (&sql.file, &sql.statements) {
+                    (Some(_), Some(_)) => {
+                        out.push(err("spec.sql", "set one of file or statements, not both".into()));
+                        None
+                    }
+                    (None, None) => {
+                        out.push(err("spec.sql", "set one of file or statements".into()));
+                        None
+                    }
+                    (Some(file), None) => match ctx.files.read_referenced(&source, file) {
+                        Ok((_, text)) => Some(text),
+                        Err(e) => {
+                            out.push(err("spec.sql.file", e.to_string()));
+                            None
+                        }
+                    },
+                    (None, Some(statements)) => Some(statements.clone()),
+                };
+                if let Some(script) = &sql_script {
+                    if script.trim().is_empty() {
+                        out.push(err(
+                            if sql.file.is_some() { "spec.sql.file" } else { "spec.sql.statements" },
+                            "the SQL script is empty".into(),
+                        ));
+                    }
+                }
+                if sql.runner == SqlRunner::Python && version.is_some_and(|v| v.patch.is_none()) {
+                    out.push(err(
+                        "spec.flinkVersion",
+                        "the python SQL runner needs a full MAJOR.MINOR.PATCH flinkVersion to name flink-python-<version>.jar".into(),
+                    ).with_hint("write the full version (\"1.19.3\") or use sql.runner: jar"));
+                }
+                if sql.runner == SqlRunner::Python && (sql.runner_jar.is_some() || sql.entry_class.is_some()) {
+                    out.push(err("spec.sql", "runnerJar and entryClass are for runner: jar".into()));
+                }
+            }
+        }
+    }
+
+    // Resources.
+    let profile_name = spec.resources.profile.clone().unwrap_or_else(|| catalog::DEFAULT_PROFILE.to_string());
+    let profile = if let Some(p) = settings.profiles.get(&profile_name) {
+        p.clone()
+    } else {
+        let mut d = err("spec.resources.profile", format!(
+            "unknown profile \"{profile_name}\"; expected one of {}",
+            settings.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+        if let Some(near) = suggest::closest(&profile_name, settings.profiles.keys().map(String::as_str)) {
+            d = d.with_hint(format!("did you mean \"{near}\"?"));
+        }
+        out.push(d);
+        catalog::builtin_profile(catalog::DEFAULT_PROFILE)?
+    };
+    let jm = spec.resources.job_manager.clone().unwrap_or_default();
+    let tm = spec.resources.task_manager.clone().unwrap_or_default();
+    let job_manager = Sizing {
+        cpu: jm.cpu.unwrap_or(profile.cpu),
+        memory: jm.memory.clone().unwrap_or_else(|| profile.memory.clone()),
+    };
+    let task_manager = Sizing {
+        cpu: tm.cpu.unwrap_or(profile.cpu),
+        memory: tm.memory.clone().unwrap_or_else(|| profile.memory.clone()),
+    };
+    for (path, sizing, overridden) in [
+        ("spec.resources.jobManager", &job_manager, &jm.memory),
+        ("spec.resources.taskManager", &task_manager, &tm.memory),
+    ] {
+        if sizing.cpu <= 0.0 {
+            out.push(err(&format!("{path}.cpu"), "cpu must be greater than 0".into()));
+        }
+        if let Some(problem) = memory_problem(&sizing.memory) {
+            let at = if overridden.is_some() { format!("{path}.memory") } else { "spec.resources.profile".into() };
+            out.push(err(&at, problem));
+        }
+    }
+    let slots = tm.slots.unwrap_or(profile.slots);
+    let job_manager_replicas = jm.replicas.unwrap_or(1);
+
+    // State and upgrades.
+    let user_key = |key: &str| spec.flink_configuration.get(key).map(crate::spec::Scalar::render);
+    let v2 = version.is_some_and(|v| v.major >= 2);
+    let (cp_key, sp_key) = if v2 {
+        ("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir")
+    } else {
+        ("state.checkpoints.dir", "state.savepoints.dir")
+    };
+    let has_checkpoint_dir = spec.checkpoints.as_ref().and_then(|c| c.dir.as_ref()).is_some() || user_key(cp_key).is_some();
+    let has_savepoint_dir = spec.savepoints.is_some() || user_key(sp_key).is_some();
+    let has_ha = spec.high_availability.is_some()
+        || ["high-availability.type", "high-availability"]
+            .iter()
+            .any(|k| user_key(k).is_some_and(|v| !v.eq_ignore_ascii_case("none")));
+    match spec.upgrade_mode {
+        UpgradeMode::Stateless => {}
+        mode @ (UpgradeMode::Savepoint | UpgradeMode::LastState) => {
+            if !has_checkpoint_dir {
+                out.push(err("spec.upgradeMode", format!("upgradeMode {} needs a checkpoint directory", mode.as_str()))
+                    .with_hint("set spec.checkpoints.dir"));
+            }
+            if mode == UpgradeMode::Savepoint && !has_savepoint_dir {
+                out.push(err("spec.upgradeMode", "upgradeMode savepoint needs a savepoint directory".into())
+                    .with_hint("set spec.savepoints.dir"));
+            }
+            if mode == UpgradeMode::LastState && !has_ha {
+                out.push(err("spec.upgradeMode", "upgradeMode last-state needs high availability (the operator refuses it otherwise)".into())
+                    .with_hint("set spec.highAvailability.storageDir"));
+            }
+        }
+    }
+    if job_manager_replicas > 1 && !has_ha {
+        out.push(err("spec.resources.jobManager.replicas", format!(
+            "{job_manager_replicas} JobManager replicas need high availability"
+        )).with_hint("set spec.highAvailability.storageDir"));
+    }
+    for key in spec.flink_configuration.keys() {
+        if FORBIDDEN_FLINK_KEYS.contains(&key.as_str()) {
+            out.push(
+                Diagnostic::error(format!("\"{key}\" is set by the Flink operator and may not be configured"))
+                    .at_key(located.file, located.doc, FieldPath::root().key("spec").key("flinkConfiguration").key(key)),
+            );
+        }
+    }
+    if let Some(Env::List(vars)) = &spec.env {
+        let mut names = BTreeSet::new();
+        for (i, var) in vars.iter().enumerate() {
+            let path = FieldPath::parse("spec.env").index(i);
+            if var.value.is_some() && var.value_from.is_some() {
+                out.push(Diagnostic::error("set value or valueFrom, not both").at(located.file, located.doc, path.clone()));
+            }
+            if !names.insert(var.name.as_str()) {
+                out.push(Diagnostic::error(format!("duplicate variable \"{}\"", var.name)).at(located.file, located.doc, path.key("name")));
+            }
+        }
+    }
+
+    // Autoscaling.
+    let a = &spec.autoscaling;
+    let mode = a.mode;
+    if mode == AutoscalingMode::Operator && version.is_some_and(|v| !v.at_least(1, 17)) {
+        out.push(err("spec.autoscaling.mode", format!(
+            "the operator autoscaler needs Flink 1.17 or later; this job uses {}",
+            version.map(|v| v.to_string()).unwrap_or_default()
+        )));
+    }
+    if mode == AutoscalingMode::Hpa {
+        out.push(warn("spec.autoscaling.mode", "hpa runs Flink in native mode, where every scale event restarts the job from its last checkpoint or savepoint".into())
+            .with_hint("use hpa_reactive to rescale in place (standalone mode with the reactive scheduler)"));
+    }
+    let mut schedules = Vec::new();
+    if mode.is_scheduled() {
+        match (&a.preset, &a.schedules) {
+            (Some(_), Some(_)) => out.push(err("spec.autoscaling", "set one of preset or schedules, not both".into())),
+            (None, None) => out.push(err("spec.autoscaling", format!(
+                "mode {} needs a preset or schedules", mode.as_str()
+            )).with_hint(format!("built-in presets: {}", catalog::BUILTIN_PRESETS.join(", ")))),
+            (Some(preset), None) => match settings.presets.get(preset) {
+                Some(entries) => schedules.clone_from(entries),
+                None => {
+                    let mut d = err("spec.autoscaling.preset", format!(
+                        "unknown preset \"{preset}\"; expected one of {}",
+                        settings.presets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                    if let Some(near) = suggest::closest(preset, settings.presets.keys().map(String::as_str)) {
+                        d = d.with_hint(format!("did you mean \"{near}\"?"));
+                    }
+                    out.push(d);
+                }
+            },
+            (None, Some(entries)) => {
+                if entries.is_empty() {
+                    out.push(err("spec.autoscaling.schedules", "at least one schedule is needed".into()));
+                }
+                check_schedule_entries(entries, &mut |field: FieldPath, d: Diagnostic| {
+                    out.push(d.at(located.file, located.doc, FieldPath::parse("spec.autoscaling.schedules").join(&field)));
+                });
+                schedules.clone_from(entries);
+            }
+        }
+    } else {
+        for field in ["preset", "schedules", "timeZone"] {
+            let set = match field {
+                "preset" => a.preset.is_some(),
+                "schedules" => a.schedules.is_some(),
+                _ => a.time_zone.is_some(),
+            };
+            if set {
+                out.push(err(&format!("spec.autoscaling.{field}"), format!(
+                    "{field} is only used by the scheduled modes (scheduled, scheduled_hpa), not {}", mode.as_str()
+                )));
+            }
+        }
+    }
+    for entry in &schedules {
+        let cronjob = format!("{name}-scale-{}", entry.name);
+        if cronjob.len() > MAX_CRONJOB_NAME {
+            let path = if a.preset.is_some() { "spec.autoscaling.preset" } else { "spec.autoscaling.schedules" };
+            out.push(err(path, format!(
+                "CronJob name \"{cronjob}\" is {} characters; Kubernetes allows at most {MAX_CRONJOB_NAME}",
+                cronjob.len()
+            )).with_hint("shorten the job name or the schedule name"));
+        }
+    }
+    let time_zone = if mode.is_scheduled() {
+        let tz = a.time_zone.clone().or_else(|| settings.time_zone.clone());
+        match &tz {
+            Some(zone) => {
+                if a.time_zone.is_some() {
+                    if let Err(e) = check_time_zone(zone) {
+                        out.push(err("spec.autoscaling.timeZone", e));
+                    }
+                }
+            }
+            None => out.push(warn("spec.autoscaling", "schedules have no time zone: CronJobs fire in the controller's zone (usually UTC), so 09:00 may mean 17:00 local time".into())
+                .with_hint("set spec.autoscaling.timeZone or defaults.timeZone in kiln.yaml")),
+        }
+        tz
+    } else {
+        None
+    };
+
+    // Replica range: explicit values, else the schedules' span (scheduled modes), else the profile's.
+    let (default_min, default_max) = if schedules.is_empty() {
+        (profile.min_replicas, profile.max_replicas)
+    } else {
+        (
+            schedules.iter().map(|e| e.min_replicas).min().unwrap_or(profile.min_replicas),
+            schedules.iter().map(|e| e.max_replicas).max().unwrap_or(profile.max_replicas),
+        )
+    };
+    let min_replicas = a.min_replicas.unwrap_or(default_min);
+    let max_replicas = a.max_replicas.unwrap_or(default_max);
+    if min_replicas > max_replicas {
+        out.push(err("spec.autoscaling", format!(
+            "minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"
+        )));
+    }
+    if a.min_replicas.is_some() || a.max_replicas.is_some() {
+        for (i, entry) in schedules.iter().enumerate() {
+            if entry.min_replicas < min_replicas || entry.max_replicas > max_replicas {
+                let path = if a.preset.is_some() { "spec.autoscaling.preset".to_string() } else { format!("spec.autoscaling.schedules[{i}]") };
+                let d = Diagnostic::error(format!(
+                    "schedule \"{}\" asks for {}-{} replicas, outside the autoscaling range {min_replicas}-{max_replicas}",
+                    entry.name, entry.min_replicas, entry.max_replicas
+                ));
+                out.push(if a.preset.is_some() {
+                    located.diagnostic(d, &path)
+                } else {
+                    d.at(located.file, located.doc, FieldPath::parse("spec.autoscaling.schedules").index(i))
+                });
+            }
+        }
+    }
+    let parallelism = spec.parallelism.unwrap_or(min_replicas * slots);
+    if mode.owns_replicas() {
+        if let Some(p) = spec.parallelism {
+            if p != min_replicas * slots {
+                out.push(warn("spec.parallelism", format!(
+                    "parallelism {p} is ignored while taskManager.replicas is fixed: the job runs with {min_replicas} TaskManagers x {slots} slots = {}",
+                    min_replicas * slots
+                )));
+            }
+        }
+    }
+    let target_cpu_utilization = a.target_cpu_utilization.unwrap_or(80);
+
+    Some(FlinkPlan {
+        file: located.file,
+        doc: located.doc,
+        source,
+        name,
+        namespace,
+        labels,
+        annotations: job.metadata.annotations.clone(),
+        image: image.unwrap_or_default(),
+        version: version?,
+        service_account,
+        spec: spec.clone(),
+        profile: profile_name,
+        job_manager,
+        job_manager_replicas,
+        task_manager,
+        slots,
+        mode,
+        min_replicas,
+        max_replicas,
+        target_cpu_utilization,
+        schedules,
+        time_zone,
+        parallelism,
+        sql_script,
+    })
+}
+
+/// Check a list of schedule entries; `report(field, diagnostic)` locates each problem.
+fn check_schedule_entries(entries: &[ScheduleEntry], report: &mut dyn FnMut(FieldPath, Diagnostic)) {
+    let mut names = BTreeSet::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let at = FieldPath::root().index(i);
+        if !quantity::is_dns_label(&entry.name, 63) {
+            report(at.key("name"), Diagnostic::error(format!(
+                "schedule name \"{}\" is not a DNS label (lower-case letters, digits and '-')", entry.name
+            )));
+        }
+        if !names.insert(entry.name.as_str()) {
+            report(at.key("name"), Diagnostic::error(format!("duplicate schedule name \"{}\"", entry.name)));
+        }
+        if let Err(e) = cron::parse(&entry.cron) {
+            report(at.key("cron"), Diagnostic::error(format!("invalid cron expression \"{}\": {e}", entry.cron)));
+        }
+        if entry.min_replicas > entry.max_replicas {
+            report(at.clone(), Diagnostic::error(format!(
+                "minReplicas {} is greater than maxReplicas {}", entry.min_replicas, entry.max_replicas
+            )));
+        }
+    }
+}
+
+/// An IANA time zone name, as CronJob `spec.timeZone` takes it.
+pub fn check_time_zone(zone: &str) -> Result<(), String> {
+    if zone.eq_ignore_ascii_case("local") || jiff::tz::TimeZone::get(zone).is_err() {
+        return Err(format!("\"{zone}\" is not an IANA time zone (such as Asia/Shanghai or UTC)"));
+    }
+    Ok(())
+}
+
+fn memory_problem(memory: &str) -> Option<String> {
+    match quantity::parse_memory(memory) {
+        Err(e) => Some(e),
+        Ok(bytes) if bytes < MEMORY_FLOOR_BYTES => Some(format!(
+            "memory {memory} is below Flink's floor of 1024m (metaspace, JVM overhead and framework memory alone need more than 768m)"
+        )),
+        Ok(_) => None,
+    }
+}
+
+/// A warning for an image that is not pinned to a version.
+pub fn image_warning(image: &str) -> Option<String> {
+    if image.contains('@') {
+        return None;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, "latest")) => Some(format!("image \"{image}\" uses the latest tag: rollouts are not reproducible")),
+        Some(_) => None,
+        None => Some(format!("image \"{image}\" has no tag (it means latest): rollouts are not reproducible")),
+    }
+}
+
+/// Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63
+/// characters; values of at most 63 characters, alphanumeric at both ends.
+pub fn label_problem(key: &str, value: &str) -> Option<String> {
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 63
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && s.as_bytes()[0].is_ascii_alphanumeric()
+            && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+    };
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let prefix_ok = prefix.is_none_or(|p| {
+        p.len() <= 253 && p.split('.').all(|part| quantity::is_dns_label(part, 63))
+    });
+    if !prefix_ok || !name_ok(name) {
+        return Some(format!("\"{key}\" is not a valid label key"));
+    }
+    if !value.is_empty() && !name_ok(value) {
+        return Some(format!(
+            "label value \"{value}\" is invalid: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images() {
+        assert!(image_warning("flink:1.19.3").is_none());
+        assert!(image_warning("registry:5000/flink:1.19").is_none());
+        assert!(image_warning("flink@sha256:abc").is_none());
+        assert!(image_warning("flink:latest").is_some());
+        assert!(image_warning("registry:5000/flink").is_some());
+    }
+
+    #[test]
+    fn labels() {
+        assert!(label_problem("team", "growth").is_none());
+        assert!(label_problem("app.kubernetes.io/name", "x").is_none());
+        assert!(label_problem("team", "").is_none());
+        assert!(label_problem("team", "no").is_none());
+        assert!(label_problem("team", "~").is_some());
+        assert!(label_problem("team", &"a".repeat(64)).is_some());
+        assert!(label_problem("-bad", "x").is_some());
+        assert!(label_problem("Bad_Prefix/x", "x").is_some());
+    }
+
+    #[test]
+    fn time_zones() {
+        assert!(check_time_zone("Asia/Shanghai").is_ok());
+        assert!(check_time_zone("UTC").is_ok());
+        assert!(check_time_zone("Mars/Olympus").is_err());
+        assert!(check_time_zone("Local").is_err());
+    }
+}
