@@ -51,7 +51,10 @@ pub fn builtin_preset(name: &str) -> Option<Vec<ScheduleEntry>> {
             entry("evening", "0 18 * * 1-5", 1, 3),
             entry("weekend", "0 0 * * 6", 1, 2),
         ]),
-        "24x7_peak" => Some(vec![entry("day", "0 9 * * *", 2, 8), entry("night", "0 23 * * *", 1, 3)]),
+        "24x7_peak" => Some(vec![
+            entry("day", "0 9 * * *", 2, 8),
+            entry("night", "0 23 * * *", 1, 3),
+        ]),
         _ => None,
     }
 }
@@ -83,7 +86,11 @@ pub struct FlinkVersion {
 
 impl FlinkVersion {
     pub fn parse(text: &str) -> Result<FlinkVersion, String> {
-        let bad = || format!("\"{text}\" is not a Flink version; expected MAJOR.MINOR[.PATCH] such as \"1.19.3\"");
+        let bad = || {
+            format!(
+                "\"{text}\" is not a Flink version; expected MAJOR.MINOR[.PATCH] such as \"1.19.3\""
+            )
+        };
         let parts: Vec<&str> = text.trim_start_matches('v').split('.').collect();
         if !(2..=3).contains(&parts.len()) {
             return Err(bad());
@@ -95,8 +102,10 @@ impl FlinkVersion {
             patch: parts.get(2).map(|p| number(p)).transpose()?,
         };
         if !SUPPORTED_FLINK_VERSIONS.contains(&(version.major, version.minor)) {
-            let supported: Vec<String> =
-                SUPPORTED_FLINK_VERSIONS.iter().map(|(a, b)| format!("{a}.{b}")).collect();
+            let supported: Vec<String> = SUPPORTED_FLINK_VERSIONS
+                .iter()
+                .map(|(a, b)| format!("{a}.{b}"))
+                .collect();
             return Err(format!(
                 "Flink {}.{} is not supported by the Flink operator 1.15 CRD; supported: {}",
                 version.major,
@@ -137,8 +146,16 @@ mod tests {
         assert_eq!(v.crd_value(), "v1_19");
         assert_eq!(v.to_string(), "1.19.3");
         assert_eq!(FlinkVersion::parse("2.0").unwrap().crd_value(), "v2_0");
-        assert!(FlinkVersion::parse("1.12").unwrap_err().contains("not supported"));
-        assert!(FlinkVersion::parse("1.19.x").unwrap_err().contains("not a Flink version"));
+        assert!(
+            FlinkVersion::parse("1.12")
+                .unwrap_err()
+                .contains("not supported")
+        );
+        assert!(
+            FlinkVersion::parse("1.19.x")
+                .unwrap_err()
+                .contains("not a Flink version")
+        );
         assert!(FlinkVersion::parse("1").is_err());
         assert!(v.at_least(1, 17) && !v.at_least(2, 0));
     }

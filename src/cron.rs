@@ -39,16 +39,38 @@ struct Field {
 }
 
 const FIELDS: [Field; 5] = [
-    Field { name: "minute", min: 0, max: 59, names: &[] },
-    Field { name: "hour", min: 0, max: 23, names: &[] },
-    Field { name: "day of month", min: 1, max: 31, names: &[] },
+    Field {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    Field {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    Field {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+    },
     Field {
         name: "month",
         min: 1,
         max: 12,
-        names: &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        names: &[
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ],
     },
-    Field { name: "day of week", min: 0, max: 6, names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
+    Field {
+        name: "day of week",
+        min: 0,
+        max: 6,
+        names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+    },
 ];
 
 pub fn parse(expression: &str) -> Result<Schedule, CronError> {
@@ -105,9 +127,9 @@ fn parse_field(text: &str, field: &Field) -> Result<(u64, bool), CronError> {
     for part in text.split(',') {
         let (range, step) = match part.split_once('/') {
             Some((range, step)) => {
-                let step: u32 = step.parse().map_err(|_| {
-                    CronError(format!("{}: invalid step \"{step}\"", field.name))
-                })?;
+                let step: u32 = step
+                    .parse()
+                    .map_err(|_| CronError(format!("{}: invalid step \"{step}\"", field.name)))?;
                 if step == 0 {
                     return Err(CronError(format!("{}: step must be positive", field.name)));
                 }
@@ -147,9 +169,9 @@ fn value(text: &str, field: &Field) -> Result<u32, CronError> {
     if let Some(i) = field.names.iter().position(|n| *n == lower) {
         return Ok(field.min + i as u32);
     }
-    let v: u32 = text.parse().map_err(|_| {
-        CronError(format!("{}: \"{text}\" is not a number", field.name))
-    })?;
+    let v: u32 = text
+        .parse()
+        .map_err(|_| CronError(format!("{}: \"{text}\" is not a number", field.name)))?;
     if v < field.min || v > field.max {
         return Err(CronError(format!(
             "{}: {v} is outside {}-{}",
@@ -165,7 +187,11 @@ impl Schedule {
     pub fn matches(&self, month: u32, day: u32, weekday: u32, hour: u32, minute: u32) -> bool {
         let dom = self.days_of_month & (1 << day) != 0;
         let dow = self.days_of_week & (1 << weekday) != 0;
-        let day_ok = if self.dom_any || self.dow_any { dom && dow } else { dom || dow };
+        let day_ok = if self.dom_any || self.dow_any {
+            dom && dow
+        } else {
+            dom || dow
+        };
         self.minutes & (1 << minute) != 0
             && self.hours & (1 << hour) != 0
             && self.months & (1 << month) != 0
@@ -193,7 +219,10 @@ mod tests {
         assert_eq!(s.minutes, 1);
         assert_eq!(s.hours, 1 << 9);
         assert_eq!(s.days_of_week, 0b0011_1110);
-        assert_eq!(ok("*/15 * * * *").minutes, (1 << 0) | (1 << 15) | (1 << 30) | (1 << 45));
+        assert_eq!(
+            ok("*/15 * * * *").minutes,
+            (1 << 0) | (1 << 15) | (1 << 30) | (1 << 45)
+        );
         assert_eq!(ok("0 0 * * MON-FRI").days_of_week, 0b0011_1110);
         assert_eq!(ok("0 0 1 jan,jul *").months, (1 << 1) | (1 << 7));
         assert_eq!(ok("5/20 * * * *").minutes, (1 << 5) | (1 << 25) | (1 << 45));
@@ -204,7 +233,10 @@ mod tests {
 
     #[test]
     fn invalid_expressions() {
-        err("0 9 * *", "expected 5 fields (minute hour day-of-month month day-of-week), found 4");
+        err(
+            "0 9 * *",
+            "expected 5 fields (minute hour day-of-month month day-of-week), found 4",
+        );
         err("60 * * * *", "minute: 60 is outside 0-59");
         err("0 24 * * *", "hour: 24 is outside 0-23");
         err("0 0 0 * *", "day of month: 0 is outside 1-31");
@@ -213,9 +245,15 @@ mod tests {
         err("0 0 * * 5-1", "day of week: range 5-1 runs backwards");
         err("*/0 * * * *", "minute: step must be positive");
         err("x * * * *", "minute: \"x\" is not a number");
-        err("@every 1h", "@every is not supported for scaling schedules; use a 5-field expression");
+        err(
+            "@every 1h",
+            "@every is not supported for scaling schedules; use a 5-field expression",
+        );
         err("@often", "unknown descriptor \"@often\"");
-        err("TZ=UTC 0 9 * * *", "a time zone inside the schedule is not allowed; set autoscaling.timeZone");
+        err(
+            "TZ=UTC 0 9 * * *",
+            "a time zone inside the schedule is not allowed; set autoscaling.timeZone",
+        );
     }
 
     #[test]

@@ -256,9 +256,21 @@ mod tests {
     fn sorted_by_file_then_line() {
         let mut all = Diagnostics::new();
         all.push(Diagnostic::error("b").in_file("b.yaml").with_position(1, 1));
-        all.push(Diagnostic::error("a2").in_file("a.yaml").with_position(9, 1));
-        all.push(Diagnostic::error("a1").in_file("a.yaml").with_position(2, 5));
-        all.push(Diagnostic::error("a1").in_file("a.yaml").with_position(2, 5));
+        all.push(
+            Diagnostic::error("a2")
+                .in_file("a.yaml")
+                .with_position(9, 1),
+        );
+        all.push(
+            Diagnostic::error("a1")
+                .in_file("a.yaml")
+                .with_position(2, 5),
+        );
+        all.push(
+            Diagnostic::error("a1")
+                .in_file("a.yaml")
+                .with_position(2, 5),
+        );
         let messages: Vec<_> = all.into_sorted().into_iter().map(|d| d.message).collect();
         assert_eq!(messages, ["a1", "a2", "b"]);
     }

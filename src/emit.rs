@@ -43,19 +43,37 @@ pub enum Format {
 
 fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
     let kind = object.kind();
-    let rank = KIND_ORDER.iter().position(|k| *k == kind).unwrap_or(KIND_ORDER.len());
-    (rank, kind, object.group(), object.namespace(), object.name())
+    let rank = KIND_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(KIND_ORDER.len());
+    (
+        rank,
+        kind,
+        object.group(),
+        object.namespace(),
+        object.name(),
+    )
 }
 
 /// Sort into the canonical order and report objects that share group, kind, namespace and
 /// name (Argo CD would apply only one of them).
-pub fn order(mut objects: Vec<Object>, sources: &[crate::source::SourceFile]) -> (Vec<Object>, Diagnostics) {
-    objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)).then_with(|| a.source.cmp(&b.source)));
+pub fn order(
+    mut objects: Vec<Object>,
+    sources: &[crate::source::SourceFile],
+) -> (Vec<Object>, Diagnostics) {
+    objects.sort_by(|a, b| {
+        sort_key(a)
+            .cmp(&sort_key(b))
+            .then_with(|| a.source.cmp(&b.source))
+    });
     let mut diagnostics = Diagnostics::new();
     for pair in objects.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         if sort_key(a) == sort_key(b) {
-            let first = sources.get(a.file).map_or(a.source.as_str(), |s| s.path.as_str());
+            let first = sources
+                .get(a.file)
+                .map_or(a.source.as_str(), |s| s.path.as_str());
             diagnostics.push(
                 Diagnostic::error(format!(
                     "{} {}/{} is also rendered from {first}",
@@ -71,7 +89,11 @@ pub fn order(mut objects: Vec<Object>, sources: &[crate::source::SourceFile]) ->
 }
 
 fn display_namespace(namespace: &str) -> &str {
-    if namespace.is_empty() { "(no namespace)" } else { namespace }
+    if namespace.is_empty() {
+        "(no namespace)"
+    } else {
+        namespace
+    }
 }
 
 /// A YAML stream, `---` before every document.
@@ -120,12 +142,21 @@ pub fn file_name(object: &Object, format: Format) -> String {
 
 fn sanitize(part: &str) -> String {
     part.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
 /// The files of an output folder; names that collide are errors.
-pub fn folder_files(objects: &[Object], format: Format) -> Result<BTreeMap<String, String>, Diagnostics> {
+pub fn folder_files(
+    objects: &[Object],
+    format: Format,
+) -> Result<BTreeMap<String, String>, Diagnostics> {
     let mut files: BTreeMap<String, (String, &Object)> = BTreeMap::new();
     let mut diagnostics = Diagnostics::new();
     for object in objects {
@@ -161,7 +192,9 @@ pub fn folder_files(objects: &[Object], format: Format) -> Result<BTreeMap<Strin
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{0}: refusing to replace a folder kiln did not write (no {OUTPUT_MARKER} file); remove it or choose another --output")]
+    #[error(
+        "{0}: refusing to replace a folder kiln did not write (no {OUTPUT_MARKER} file); remove it or choose another --output"
+    )]
     NotKilnOutput(String),
     #[error("{0}: refusing to write the output over the kiln root or a folder that contains it")]
     ContainsRoot(String),
@@ -173,7 +206,11 @@ pub enum OutputError {
 /// folder and swapped in with one `renameat2(RENAME_EXCHANGE)`, so a reader (or a crash)
 /// sees the old folder or the new one, never a mix. Where the exchange is not supported,
 /// two renames are used.
-pub fn write_folder(dir: &Path, files: &BTreeMap<String, String>, root: &Path) -> Result<(), OutputError> {
+pub fn write_folder(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    root: &Path,
+) -> Result<(), OutputError> {
     let shown = dir.display().to_string();
     let io_err = |path: &Path, source: io::Error| OutputError::Io {
         path: path.display().to_string(),
@@ -185,19 +222,25 @@ pub fn write_folder(dir: &Path, files: &BTreeMap<String, String>, root: &Path) -
     };
     fs::create_dir_all(&parent).map_err(|e| io_err(&parent, e))?;
     let parent = fs::canonicalize(&parent).map_err(|e| io_err(&parent, e))?;
-    let base = dir.file_name().ok_or_else(|| OutputError::ContainsRoot(shown.clone()))?;
+    let base = dir
+        .file_name()
+        .ok_or_else(|| OutputError::ContainsRoot(shown.clone()))?;
     let target = parent.join(base);
     if root.starts_with(&target) {
         return Err(OutputError::ContainsRoot(shown));
     }
     let exists = fs::symlink_metadata(&target).is_ok();
     if exists {
-        let is_empty_dir = fs::read_dir(&target).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let is_empty_dir = fs::read_dir(&target).is_ok_and(|mut d| d.next().is_none());
         if !is_empty_dir && !target.join(OUTPUT_MARKER).is_file() {
             return Err(OutputError::NotKilnOutput(shown));
         }
     }
-    let staging = parent.join(format!(".{}.kiln-new-{}", base.to_string_lossy(), std::process::id()));
+    let staging = parent.join(format!(
+        ".{}.kiln-new-{}",
+        base.to_string_lossy(),
+        std::process::id()
+    ));
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir(&staging).map_err(|e| io_err(&staging, e))?;
     let write_all = || -> Result<(), OutputError> {
@@ -206,8 +249,11 @@ pub fn write_folder(dir: &Path, files: &BTreeMap<String, String>, root: &Path) -
             fs::write(&path, text).map_err(|e| io_err(&path, e))?;
         }
         let marker = staging.join(OUTPUT_MARKER);
-        fs::write(&marker, "Written by kiln render --output; kiln replaces this folder as a whole.\n")
-            .map_err(|e| io_err(&marker, e))?;
+        fs::write(
+            &marker,
+            "Written by kiln render --output; kiln replaces this folder as a whole.\n",
+        )
+        .map_err(|e| io_err(&marker, e))?;
         if let Ok(handle) = fs::File::open(&staging) {
             let _ = handle.sync_all();
         }
@@ -217,7 +263,11 @@ pub fn write_folder(dir: &Path, files: &BTreeMap<String, String>, root: &Path) -
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
     }
-    let result = if exists { exchange(&staging, &target) } else { fs::rename(&staging, &target) };
+    let result = if exists {
+        exchange(&staging, &target)
+    } else {
+        fs::rename(&staging, &target)
+    };
     match result {
         Ok(()) => {
             // After an exchange the old content sits in the staging path.
@@ -273,32 +323,50 @@ mod tests {
         ];
         let (sorted, diagnostics) = order(objects, &[]);
         assert!(diagnostics.is_empty());
-        let names: Vec<String> = sorted.iter().map(|o| format!("{}/{}/{}", o.kind(), o.namespace(), o.name())).collect();
-        assert_eq!(names, [
-            "ServiceAccount/a/x",
-            "FlinkDeployment/a/b",
-            "FlinkDeployment/b/a",
-            "CronJob/a/x",
-            "Alpha/a/x",
-            "Zebra/a/x",
-        ]);
+        let names: Vec<String> = sorted
+            .iter()
+            .map(|o| format!("{}/{}/{}", o.kind(), o.namespace(), o.name()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ServiceAccount/a/x",
+                "FlinkDeployment/a/b",
+                "FlinkDeployment/b/a",
+                "CronJob/a/x",
+                "Alpha/a/x",
+                "Zebra/a/x",
+            ]
+        );
     }
 
     #[test]
     fn duplicates_are_errors() {
-        let (_, diagnostics) = order(vec![object("ConfigMap", "a", "x"), object("ConfigMap", "a", "x")], &[]);
+        let (_, diagnostics) = order(
+            vec![object("ConfigMap", "a", "x"), object("ConfigMap", "a", "x")],
+            &[],
+        );
         assert_eq!(diagnostics.error_count(), 1);
     }
 
     #[test]
     fn file_names() {
-        assert_eq!(file_name(&object("FlinkDeployment", "ns", "job"), Format::Yaml), "ns_flinkdeployment_job.yaml");
-        assert_eq!(file_name(&object("Namespace", "", "ns"), Format::Json), "namespace_ns.json");
+        assert_eq!(
+            file_name(&object("FlinkDeployment", "ns", "job"), Format::Yaml),
+            "ns_flinkdeployment_job.yaml"
+        );
+        assert_eq!(
+            file_name(&object("Namespace", "", "ns"), Format::Json),
+            "namespace_ns.json"
+        );
     }
 
     #[test]
     fn stream_has_separators() {
         let text = yaml_stream(&[object("ConfigMap", "a", "x")]);
-        assert!(text.starts_with("---\napiVersion: v1\nkind: ConfigMap\n"), "{text}");
+        assert!(
+            text.starts_with("---\napiVersion: v1\nkind: ConfigMap\n"),
+            "{text}"
+        );
     }
 }

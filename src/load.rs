@@ -104,9 +104,7 @@ pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagno
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                let shown = e
-                    .path()
-                    .map_or_else(String::new, |p| relative(root, p));
+                let shown = e.path().map_or_else(String::new, |p| relative(root, p));
                 diagnostics.push(Diagnostic::error(format!("cannot read: {e}")).in_file(shown));
                 continue;
             }
@@ -124,11 +122,16 @@ pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagno
                     }
                     path = target;
                 }
-                Ok(_) => {
-                    diagnostics.push(
-                        Diagnostic::error("symlink points outside the kiln root; refusing to follow it")
+                Ok(target) => {
+                    // Only what kiln would read matters: folders and YAML files.
+                    if target.is_dir() || is_yaml(&rel) {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                "symlink points outside the kiln root; refusing to follow it",
+                            )
                             .in_file(rel),
-                    );
+                        );
+                    }
                     continue;
                 }
                 Err(_) => {
@@ -175,9 +178,9 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
         })?;
         builder.add(glob);
     }
-    builder.build().map_err(|e| {
-        Diagnostic::error(format!("invalid exclude globs: {e}")).in_file(CONFIG_FILE)
-    })
+    builder
+        .build()
+        .map_err(|e| Diagnostic::error(format!("invalid exclude globs: {e}")).in_file(CONFIG_FILE))
 }
 
 fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagnostic> {
@@ -192,7 +195,8 @@ fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagno
         ))
         .in_file(rel));
     }
-    let bytes = fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(rel))?;
+    let bytes =
+        fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(rel))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Diagnostic::error("file is not valid UTF-8").in_file(rel))?;
     Ok(SourceFile {
@@ -217,7 +221,7 @@ pub fn relative(root: &Path, path: &Path) -> String {
 }
 
 pub fn human_size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
     } else if bytes >= 1024 * 1024 {
         format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
@@ -248,7 +252,11 @@ pub enum ReferenceError {
 pub trait Files {
     /// Read `reference`, relative to the folder of the spec file `from` (root-relative).
     /// Returns the root-relative path and the text.
-    fn read_referenced(&self, from: &str, reference: &str) -> Result<(String, String), ReferenceError>;
+    fn read_referenced(
+        &self,
+        from: &str,
+        reference: &str,
+    ) -> Result<(String, String), ReferenceError>;
 }
 
 /// Join `reference` to the folder of `from` without touching the disk; refuses absolute
@@ -290,34 +298,37 @@ impl DiskFiles {
 }
 
 impl Files for DiskFiles {
-    fn read_referenced(&self, from: &str, reference: &str) -> Result<(String, String), ReferenceError> {
+    fn read_referenced(
+        &self,
+        from: &str,
+        reference: &str,
+    ) -> Result<(String, String), ReferenceError> {
         let rel = join_reference(from, reference)?;
         let path = self.root.join(&rel);
-        let real = match fs::canonicalize(&path) {
-            Ok(real) => real,
-            Err(_) if fs::symlink_metadata(&path).is_ok() => {
-                return Err(ReferenceError::Missing(reference.to_string()));
-            }
-            Err(_) => return Err(ReferenceError::Missing(reference.to_string())),
+        // A dangling symlink is missing too: canonicalize fails for both.
+        let Ok(resolved) = fs::canonicalize(&path) else {
+            return Err(ReferenceError::Missing(reference.to_string()));
         };
-        if !real.starts_with(&self.root) {
+        if !resolved.starts_with(&self.root) {
             return Err(ReferenceError::SymlinkEscapes(reference.to_string()));
         }
-        if !real.is_file() {
+        if !resolved.is_file() {
             return Err(ReferenceError::NotAFile(reference.to_string()));
         }
         let unreadable = |message: String| ReferenceError::Unreadable {
             path: reference.to_string(),
             message,
         };
-        let size = fs::metadata(&real).map_err(|e| unreadable(e.to_string()))?.len();
+        let size = fs::metadata(&resolved)
+            .map_err(|e| unreadable(e.to_string()))?
+            .len();
         if size > MAX_FILE_SIZE {
             return Err(unreadable(format!(
                 "larger than the limit of {}",
                 human_size(MAX_FILE_SIZE)
             )));
         }
-        let text = fs::read_to_string(&real).map_err(|e| unreadable(e.to_string()))?;
+        let text = fs::read_to_string(&resolved).map_err(|e| unreadable(e.to_string()))?;
         Ok((rel, text))
     }
 }
@@ -340,7 +351,11 @@ mod tests {
         case("jobs/a.yaml", "./x.sql", Ok("jobs/x.sql"));
         case("jobs/a.yaml", "../shared/x.sql", Ok("shared/x.sql"));
         case("a.yaml", "x.sql", Ok("x.sql"));
-        case("jobs/a.yaml", "../../x.sql", Err(ReferenceError::Escapes("../../x.sql".into())));
+        case(
+            "jobs/a.yaml",
+            "../../x.sql",
+            Err(ReferenceError::Escapes("../../x.sql".into())),
+        );
         case("jobs/a.yaml", "/etc/passwd", Err(ReferenceError::Absolute));
     }
 

@@ -42,7 +42,11 @@ pub struct Parsed {
 }
 
 /// Parse kiln.yaml only: what the loader needs (exclude globs, output folder) before walking.
-pub fn parse_config(file: &SourceFile, index: usize, diagnostics: &mut Diagnostics) -> (Config, Option<Located<()>>) {
+pub fn parse_config(
+    file: &SourceFile,
+    index: usize,
+    diagnostics: &mut Diagnostics,
+) -> (Config, Option<Located<()>>) {
     let docs = match yaml::parse_documents(&file.text) {
         Ok(docs) => docs,
         Err(e) => {
@@ -55,21 +59,42 @@ pub fn parse_config(file: &SourceFile, index: usize, diagnostics: &mut Diagnosti
         return (Config::default(), None);
     };
     if docs.next().is_some() {
-        diagnostics.push(
-            Diagnostic::error("kiln.yaml must hold one document").at(index, 1, FieldPath::root()),
-        );
+        diagnostics.push(Diagnostic::error("kiln.yaml must hold one document").at(
+            index,
+            1,
+            FieldPath::root(),
+        ));
     }
     let errors = schema::validate(Kind::Config, &value, index, 0);
     if !errors.is_empty() {
         diagnostics.extend(errors);
-        return (Config::default(), Some(Located { file: index, doc: 0, value: () }));
+        return (
+            Config::default(),
+            Some(Located {
+                file: index,
+                doc: 0,
+                value: (),
+            }),
+        );
     }
     let config = typed::<Config>(value, index, 0, diagnostics).unwrap_or_default();
-    (config, Some(Located { file: index, doc: 0, value: () }))
+    (
+        config,
+        Some(Located {
+            file: index,
+            doc: 0,
+            value: (),
+        }),
+    )
 }
 
 /// Parse every spec and manifest document of the files (kiln.yaml excluded).
-pub fn parse_documents(files: &[SourceFile], first: usize, parsed: &mut Parsed, diagnostics: &mut Diagnostics) {
+pub fn parse_documents(
+    files: &[SourceFile],
+    first: usize,
+    parsed: &mut Parsed,
+    diagnostics: &mut Diagnostics,
+) {
     for (offset, file) in files.iter().enumerate() {
         let index = first + offset;
         let docs = match yaml::parse_documents(&file.text) {
@@ -91,7 +116,13 @@ fn syntax_error(file: &SourceFile, error: &yaml::YamlError) -> Diagnostic {
         .with_position(error.line, error.column)
 }
 
-fn classify(value: Value, file: usize, doc: usize, parsed: &mut Parsed, diagnostics: &mut Diagnostics) {
+fn classify(
+    value: Value,
+    file: usize,
+    doc: usize,
+    parsed: &mut Parsed,
+    diagnostics: &mut Diagnostics,
+) {
     let root = FieldPath::root();
     if !value.is_object() {
         diagnostics.push(
@@ -100,13 +131,21 @@ fn classify(value: Value, file: usize, doc: usize, parsed: &mut Parsed, diagnost
         );
         return;
     }
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if api_version == API_VERSION || api_version.starts_with("kiln.dev/") {
         if api_version != API_VERSION {
             diagnostics.push(
-                Diagnostic::error(format!("unknown kiln apiVersion \"{api_version}\"; expected {API_VERSION}"))
-                    .at(file, doc, root.key("apiVersion")),
+                Diagnostic::error(format!(
+                    "unknown kiln apiVersion \"{api_version}\"; expected {API_VERSION}"
+                ))
+                .at(file, doc, root.key("apiVersion")),
             );
             return;
         }
@@ -115,15 +154,22 @@ fn classify(value: Value, file: usize, doc: usize, parsed: &mut Parsed, diagnost
                 let errors = schema::validate(Kind::FlinkJob, &value, file, doc);
                 if errors.is_empty() {
                     if let Some(job) = typed::<FlinkJob>(value, file, doc, diagnostics) {
-                        parsed.flink_jobs.push(Located { file, doc, value: job });
+                        parsed.flink_jobs.push(Located {
+                            file,
+                            doc,
+                            value: job,
+                        });
                     }
                 } else {
                     diagnostics.extend(errors);
                 }
             }
             Some(Kind::Config) => diagnostics.push(
-                Diagnostic::error("kind Config belongs in kiln.yaml at the root")
-                    .at(file, doc, root.key("kind")),
+                Diagnostic::error("kind Config belongs in kiln.yaml at the root").at(
+                    file,
+                    doc,
+                    root.key("kind"),
+                ),
             ),
             None => {
                 let known: Vec<&str> = Kind::specs().map(Kind::name).collect();
@@ -140,26 +186,45 @@ fn classify(value: Value, file: usize, doc: usize, parsed: &mut Parsed, diagnost
         }
         return;
     }
-    let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-    let missing: Vec<&str> = [("apiVersion", api_version), ("kind", kind), ("metadata.name", name)]
-        .into_iter()
-        .filter(|(_, v)| v.is_empty())
-        .map(|(k, _)| k)
-        .collect();
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let missing: Vec<&str> = [
+        ("apiVersion", api_version),
+        ("kind", kind),
+        ("metadata.name", name),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_empty())
+    .map(|(k, _)| k)
+    .collect();
     if missing.is_empty() {
         parsed.manifests.push(Located { file, doc, value });
     } else {
-        let what = if missing.len() == 3 { "not a Kubernetes manifest or kiln spec: " } else { "" };
+        let (what, at) = if missing.len() == 3 {
+            (
+                "not a Kubernetes manifest or kiln spec: ",
+                FieldPath::root(),
+            )
+        } else {
+            ("", FieldPath::parse(missing[0]))
+        };
         diagnostics.push(
             Diagnostic::error(format!("{what}missing or empty {}", missing.join(", ")))
-                .at(file, doc, FieldPath::parse(missing[0])),
+                .at(file, doc, at),
         );
     }
 }
 
 /// Schema-valid JSON into its Rust type. A failure here means the schema and the type
 /// disagree; it is still reported as a located error, never a panic.
-fn typed<T: DeserializeOwned>(value: Value, file: usize, doc: usize, diagnostics: &mut Diagnostics) -> Option<T> {
+fn typed<T: DeserializeOwned>(
+    value: Value,
+    file: usize,
+    doc: usize,
+    diagnostics: &mut Diagnostics,
+) -> Option<T> {
     match serde_json::from_value(value) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -174,35 +239,52 @@ mod tests {
     use super::*;
 
     fn parse_one(text: &str) -> (Parsed, Vec<String>) {
-        let files = [SourceFile { path: "a.yaml".into(), text: text.into() }];
+        let files = [SourceFile {
+            path: "a.yaml".into(),
+            text: text.into(),
+        }];
         let mut parsed = Parsed::default();
         let mut diagnostics = Diagnostics::new();
         parse_documents(&files, 0, &mut parsed, &mut diagnostics);
-        let messages = diagnostics.into_sorted().into_iter().map(|d| d.message).collect();
+        let messages = diagnostics
+            .into_sorted()
+            .into_iter()
+            .map(|d| d.message)
+            .collect();
         (parsed, messages)
     }
 
     #[test]
     fn manifests_pass_through() {
-        let (parsed, messages) = parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+        let (parsed, messages) =
+            parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
         assert!(messages.is_empty(), "{messages:?}");
         assert_eq!(parsed.manifests.len(), 1);
     }
 
     #[test]
     fn documents_that_are_neither() {
-        let (_, messages) = parse_one("foo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n---\n- a\n");
+        let (_, messages) = parse_one(
+            "foo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n---\n- a\n",
+        );
         // Unresolved diagnostics sort by message.
-        assert_eq!(messages, [
-            "a document must be a mapping with apiVersion, kind and metadata",
-            "missing or empty metadata.name",
-            "not a Kubernetes manifest or kiln spec: missing or empty apiVersion, kind, metadata.name",
-        ]);
+        assert_eq!(
+            messages,
+            [
+                "a document must be a mapping with apiVersion, kind and metadata",
+                "missing or empty metadata.name",
+                "not a Kubernetes manifest or kiln spec: missing or empty apiVersion, kind, metadata.name",
+            ]
+        );
     }
 
     #[test]
     fn unknown_kiln_kind() {
-        let (_, messages) = parse_one("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJobs\nmetadata: {name: a}\n");
-        assert_eq!(messages, ["unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob"]);
+        let (_, messages) =
+            parse_one("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJobs\nmetadata: {name: a}\n");
+        assert_eq!(
+            messages,
+            ["unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob"]
+        );
     }
 }

@@ -113,7 +113,10 @@ mod tests {
         case("", "");
         case("/spec", "spec");
         case("/spec/autoscaling/mode", "spec.autoscaling.mode");
-        case("/spec/autoscaling/schedules/0/cron", "spec.autoscaling.schedules[0].cron");
+        case(
+            "/spec/autoscaling/schedules/0/cron",
+            "spec.autoscaling.schedules[0].cron",
+        );
         case(
             "/spec/flinkConfiguration/pipeline.max-parallelism",
             "spec.flinkConfiguration[\"pipeline.max-parallelism\"]",

@@ -96,7 +96,12 @@ pub fn load(root: &Path, options: &Options) -> Result<(Vec<SourceFile>, Diagnost
 }
 
 /// Render in memory. `sources[0]` is kiln.yaml; `load_diagnostics` are the loader's.
-pub fn render(sources: Vec<SourceFile>, load_diagnostics: Diagnostics, files: &dyn Files, options: &Options) -> Outcome {
+pub fn render(
+    sources: Vec<SourceFile>,
+    load_diagnostics: Diagnostics,
+    files: &dyn Files,
+    options: &Options,
+) -> Outcome {
     let mut diagnostics = load_diagnostics;
     if sources.is_empty() {
         return finish(Outcome::default(), diagnostics);
@@ -104,7 +109,11 @@ pub fn render(sources: Vec<SourceFile>, load_diagnostics: Diagnostics, files: &d
 
     // Parse everything first.
     let mut parsed = Parsed::default();
+    let errors_before = diagnostics.error_count();
     let (config, config_doc) = parse::parse_config(&sources[0], 0, &mut diagnostics);
+    // An unreadable kiln.yaml leaves only defaults; judging specs by them would bury the real
+    // error under cascades ("no namespace", "no image"), so specs are then only parsed.
+    let config_readable = diagnostics.error_count() == errors_before;
     parsed.config = config;
     parsed.config_doc = config_doc;
     parse::parse_documents(&sources[1..], 1, &mut parsed, &mut diagnostics);
@@ -118,7 +127,11 @@ pub fn render(sources: Vec<SourceFile>, load_diagnostics: Diagnostics, files: &d
         fallback_namespace: options.fallback_namespace.as_deref(),
     };
     let settings = validate::settings(&ctx, &mut diagnostics);
-    let plans = validate::flink_jobs(&ctx, &settings, &parsed.flink_jobs, &mut diagnostics);
+    let plans = if config_readable {
+        validate::flink_jobs(&ctx, &settings, &parsed.flink_jobs, &mut diagnostics)
+    } else {
+        Vec::new()
+    };
     check_kube_version(&plans, options.kube_version, &mut diagnostics);
 
     // Expand.
@@ -127,7 +140,11 @@ pub fn render(sources: Vec<SourceFile>, load_diagnostics: Diagnostics, files: &d
         match expand::flink::expand(plan) {
             Ok(mut more) => objects.append(&mut more),
             Err(e) => diagnostics.push(
-                Diagnostic::error(format!("cannot render the SQL wrapper: {e}")).at(plan.file, plan.doc, FieldPath::parse("spec.sql")),
+                Diagnostic::error(format!("cannot render the SQL wrapper: {e}")).at(
+                    plan.file,
+                    plan.doc,
+                    FieldPath::parse("spec.sql"),
+                ),
             ),
         }
         objects.extend(expand::autoscaling::expand(plan, &settings.scaler_image));
@@ -164,12 +181,19 @@ fn finish(mut outcome: Outcome, mut diagnostics: Diagnostics) -> Outcome {
 
 /// CronJob `spec.timeZone` is GA in Kubernetes 1.27; an older cluster would drop it and run
 /// the schedules in UTC, so that is an error, not a silent change.
-fn check_kube_version(plans: &[FlinkPlan], version: Option<KubeVersion>, diagnostics: &mut Diagnostics) {
+fn check_kube_version(
+    plans: &[FlinkPlan],
+    version: Option<KubeVersion>,
+    diagnostics: &mut Diagnostics,
+) {
     let Some(version) = version else { return };
     if (version.major, version.minor) >= (1, 27) {
         return;
     }
-    for plan in plans.iter().filter(|p| p.time_zone.is_some() && !p.schedules.is_empty()) {
+    for plan in plans
+        .iter()
+        .filter(|p| p.time_zone.is_some() && !p.schedules.is_empty())
+    {
         diagnostics.push(
             Diagnostic::error(format!(
                 "CronJob timeZone needs Kubernetes 1.27 or later; the target cluster is {}.{}",
@@ -183,11 +207,22 @@ fn check_kube_version(plans: &[FlinkPlan], version: Option<KubeVersion>, diagnos
 
 /// A plain manifest: passed through with kiln's managed-by label, kiln.yaml's default labels
 /// (the manifest's own labels win) and the source annotation.
-fn pass_through(manifest: &Located<Value>, settings: &Settings, sources: &[SourceFile]) -> Result<Object, Diagnostic> {
-    let source = sources.get(manifest.file).map(|s| s.path.clone()).unwrap_or_default();
+fn pass_through(
+    manifest: &Located<Value>,
+    settings: &Settings,
+    sources: &[SourceFile],
+) -> Result<Object, Diagnostic> {
+    let source = sources
+        .get(manifest.file)
+        .map(|s| s.path.clone())
+        .unwrap_or_default();
     let mut value = manifest.value.clone();
     let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return Err(Diagnostic::error("metadata must be a mapping").at(manifest.file, manifest.doc, FieldPath::parse("metadata")));
+        return Err(Diagnostic::error("metadata must be a mapping").at(
+            manifest.file,
+            manifest.doc,
+            FieldPath::parse("metadata"),
+        ));
     };
     for (field, extra) in [
         ("labels", {
@@ -195,15 +230,25 @@ fn pass_through(manifest: &Located<Value>, settings: &Settings, sources: &[Sourc
             labels.insert(MANAGED_BY.to_string(), "kiln".to_string());
             labels
         }),
-        ("annotations", BTreeMap::from([(SOURCE_ANNOTATION.to_string(), source.clone())])),
+        (
+            "annotations",
+            BTreeMap::from([(SOURCE_ANNOTATION.to_string(), source.clone())]),
+        ),
     ] {
-        let entry = metadata.entry(field).or_insert_with(|| Value::Object(serde_json::Map::new()));
+        let entry = metadata
+            .entry(field)
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
         if entry.is_null() {
             *entry = Value::Object(serde_json::Map::new());
         }
         let Some(map) = entry.as_object_mut() else {
-            return Err(Diagnostic::error(format!("metadata.{field} must be a mapping"))
-                .at(manifest.file, manifest.doc, FieldPath::root().key("metadata").key(field)));
+            return Err(
+                Diagnostic::error(format!("metadata.{field} must be a mapping")).at(
+                    manifest.file,
+                    manifest.doc,
+                    FieldPath::root().key("metadata").key(field),
+                ),
+            );
         };
         for (k, v) in extra {
             let own = map.contains_key(&k);
@@ -221,9 +266,27 @@ mod tests {
 
     #[test]
     fn kube_versions() {
-        assert_eq!(KubeVersion::parse("1.29.3"), Ok(KubeVersion { major: 1, minor: 29 }));
-        assert_eq!(KubeVersion::parse("v1.26"), Ok(KubeVersion { major: 1, minor: 26 }));
-        assert_eq!(KubeVersion::parse("1.30.0-eks-1234"), Ok(KubeVersion { major: 1, minor: 30 }));
+        assert_eq!(
+            KubeVersion::parse("1.29.3"),
+            Ok(KubeVersion {
+                major: 1,
+                minor: 29
+            })
+        );
+        assert_eq!(
+            KubeVersion::parse("v1.26"),
+            Ok(KubeVersion {
+                major: 1,
+                minor: 26
+            })
+        );
+        assert_eq!(
+            KubeVersion::parse("1.30.0-eks-1234"),
+            Ok(KubeVersion {
+                major: 1,
+                minor: 30
+            })
+        );
         assert!(KubeVersion::parse("latest").is_err());
         assert!(KubeVersion::parse("1").is_err());
     }

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success · 1 invalid input · 2 usage or environment error (and internal
 //! errors: a panic is caught and reported as "internal error, please report").
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::panic;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,10 @@ pub fn main() -> i32 {
             .map(|s| (*s).to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("kiln: internal error, please report: {message}{location}");
     }));
     panic::catch_unwind(|| {
@@ -68,7 +72,10 @@ fn usage_error(message: impl std::fmt::Display) -> i32 {
 /// Write the product to stdout; a closed pipe (`kiln render | head`) is not an error.
 fn write_stdout(text: &str) -> i32 {
     let mut stdout = io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => usage_error(format!("cannot write to stdout: {e}")),
@@ -87,16 +94,27 @@ fn kube_version(text: Option<&str>) -> Result<Option<KubeVersion>, String> {
 }
 
 /// Load and render a root; `Err` is a usage error already printed (its exit code).
-fn render_root(path: &Path, kube_version: Option<KubeVersion>, output: Option<&Path>) -> Result<Outcome, i32> {
+fn render_root(
+    path: &Path,
+    kube_version: Option<KubeVersion>,
+    output: Option<&Path>,
+) -> Result<Outcome, i32> {
     let root = load::find_root(path).map_err(usage_error)?;
     let output_folder = output.and_then(|o| output_inside(&root, o));
     let options = Options {
-        fallback_namespace: std::env::var(ENV_APP_NAMESPACE).ok().filter(|s| !s.is_empty()),
+        fallback_namespace: std::env::var(ENV_APP_NAMESPACE)
+            .ok()
+            .filter(|s| !s.is_empty()),
         kube_version,
         output_folder,
     };
     let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
-    Ok(render::render(sources, diagnostics, &DiskFiles::new(root), &options))
+    Ok(render::render(
+        sources,
+        diagnostics,
+        &DiskFiles::new(root),
+        &options,
+    ))
 }
 
 /// The output folder relative to the root, when it lies inside it (so it is not read).
@@ -106,9 +124,13 @@ fn output_inside(root: &Path, output: &Path) -> Option<String> {
     } else {
         std::env::current_dir().ok()?.join(output)
     };
-    let parent = absolute.parent().and_then(|p| std::fs::canonicalize(p).ok())?;
+    let parent = absolute
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())?;
     let full: PathBuf = parent.join(absolute.file_name()?);
-    full.strip_prefix(root).ok().map(|rel| load::relative(Path::new(""), rel))
+    full.strip_prefix(root)
+        .ok()
+        .map(|rel| load::relative(Path::new(""), rel))
 }
 
 fn render_command(args: &RenderArgs) -> i32 {
@@ -127,7 +149,9 @@ fn render_command(args: &RenderArgs) -> i32 {
         return EXIT_INVALID;
     }
     if outcome.objects.is_empty() && !args.allow_empty {
-        eprintln!("kiln: error: nothing to render: an empty render makes Argo CD prune the whole app (pass --allow-empty if that is intended)");
+        eprintln!(
+            "kiln: error: nothing to render: an empty render makes Argo CD prune the whole app (pass --allow-empty if that is intended)"
+        );
         return EXIT_INVALID;
     }
     let format = match args.format {
@@ -152,7 +176,12 @@ fn render_command(args: &RenderArgs) -> i32 {
             };
             match emit::write_folder(dir, &files, &root) {
                 Ok(()) => {
-                    eprintln!("kiln: wrote {} object{} to {}", files.len(), plural(files.len()), dir.display());
+                    eprintln!(
+                        "kiln: wrote {} object{} to {}",
+                        files.len(),
+                        plural(files.len()),
+                        dir.display()
+                    );
                     EXIT_OK
                 }
                 Err(e) => usage_error(e),
@@ -205,7 +234,11 @@ fn check_command(args: &CheckArgs) -> i32 {
                 plural(outcome.objects.len()),
                 plural(errors),
                 plural(warnings),
-                if args.strict && warnings > 0 && errors == 0 { " (--strict: warnings fail)" } else { "" }
+                if args.strict && warnings > 0 && errors == 0 {
+                    " (--strict: warnings fail)"
+                } else {
+                    ""
+                }
             );
         }
     }
@@ -216,7 +249,7 @@ fn schema_command(args: &SchemaArgs) -> i32 {
     let Some(name) = &args.kind else {
         let mut text = String::new();
         for kind in Kind::ALL {
-            text.push_str(&format!("{}\tschemas/{}\n", kind.name(), schema::file_name(kind)));
+            let _ = writeln!(text, "{}\tschemas/{}", kind.name(), schema::file_name(kind));
         }
         return write_stdout(&text);
     };

@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{Validator, ValidationError};
+use jsonschema::{ValidationError, Validator};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
@@ -64,12 +64,12 @@ fn forbid_null(node: &mut Value) {
     }
     if let Some(Value::Array(options)) = map.get_mut("anyOf") {
         options.retain(|o| o.get("type").and_then(Value::as_str) != Some("null"));
-        if options.len() == 1 {
-            if let Some(Value::Object(only)) = options.pop() {
-                map.remove("anyOf");
-                for (k, v) in only {
-                    map.entry(k).or_insert(v);
-                }
+        if options.len() == 1
+            && let Some(Value::Object(only)) = options.pop()
+        {
+            map.remove("anyOf");
+            for (k, v) in only {
+                map.entry(k).or_insert(v);
             }
         }
     }
@@ -119,7 +119,12 @@ pub fn validate(kind: Kind, value: &Value, file: usize, doc: usize) -> Vec<Diagn
         .collect()
 }
 
-fn to_diagnostics(error: &ValidationError<'_>, schema: &Value, file: usize, doc: usize) -> Vec<Diagnostic> {
+fn to_diagnostics(
+    error: &ValidationError<'_>,
+    schema: &Value,
+    file: usize,
+    doc: usize,
+) -> Vec<Diagnostic> {
     let path = FieldPath::from_pointer(error.instance_path().as_str());
     let subschema = schema_at(schema, error.schema_path().as_str());
     match error.kind() {
@@ -132,8 +137,11 @@ fn to_diagnostics(error: &ValidationError<'_>, schema: &Value, file: usize, doc:
             unexpected
                 .iter()
                 .map(|key| {
-                    let mut d = Diagnostic::error(format!("unknown field \"{key}\""))
-                        .at_key(file, doc, path.key(key));
+                    let mut d = Diagnostic::error(format!("unknown field \"{key}\"")).at_key(
+                        file,
+                        doc,
+                        path.key(key),
+                    );
                     if let Some(near) = suggest::closest(key, known.iter().copied()) {
                         d = d.with_hint(format!("did you mean \"{near}\"?"));
                     } else if !known.is_empty() {
@@ -145,7 +153,9 @@ fn to_diagnostics(error: &ValidationError<'_>, schema: &Value, file: usize, doc:
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            vec![Diagnostic::error(format!("missing required field \"{name}\"")).at(file, doc, path)]
+            vec![
+                Diagnostic::error(format!("missing required field \"{name}\"")).at(file, doc, path),
+            ]
         }
         ValidationErrorKind::Enum { options } => {
             let options: Vec<&str> = options
@@ -159,14 +169,21 @@ fn to_diagnostics(error: &ValidationError<'_>, schema: &Value, file: usize, doc:
                 options.join(", ")
             ))
             .at(file, doc, path);
-            if let Some(near) = given.as_str().and_then(|g| suggest::closest(g, options.iter().copied())) {
+            if let Some(near) = given
+                .as_str()
+                .and_then(|g| suggest::closest(g, options.iter().copied()))
+            {
                 d = d.with_hint(format!("did you mean \"{near}\"?"));
             }
             vec![d]
         }
         ValidationErrorKind::Constant { expected_value } => vec![
-            Diagnostic::error(format!("expected {}, found {}", expected_value, short(error.instance())))
-                .at(file, doc, path),
+            Diagnostic::error(format!(
+                "expected {}, found {}",
+                expected_value,
+                short(error.instance())
+            ))
+            .at(file, doc, path),
         ],
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
@@ -190,11 +207,25 @@ fn to_diagnostics(error: &ValidationError<'_>, schema: &Value, file: usize, doc:
             }
             vec![d]
         }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            vec![Diagnostic::error(format!("must be at least {limit}, found {}", error.instance())).at(file, doc, path)]
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            vec![
+                Diagnostic::error(format!(
+                    "must be at least {limit}, found {}",
+                    error.instance()
+                ))
+                .at(file, doc, path),
+            ]
         }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-            vec![Diagnostic::error(format!("must be at most {limit}, found {}", error.instance())).at(file, doc, path)]
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            vec![
+                Diagnostic::error(format!(
+                    "must be at most {limit}, found {}",
+                    error.instance()
+                ))
+                .at(file, doc, path),
+            ]
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
             let mut d = Diagnostic::error(format!(
@@ -202,7 +233,10 @@ fn to_diagnostics(error: &ValidationError<'_>, schema: &Value, file: usize, doc:
                 short(error.instance())
             ))
             .at(file, doc, path);
-            if let Some(description) = subschema.and_then(|s| s.get("description")).and_then(Value::as_str) {
+            if let Some(description) = subschema
+                .and_then(|s| s.get("description"))
+                .and_then(Value::as_str)
+            {
                 d = d.with_hint(description.to_string());
             }
             vec![d]
@@ -297,7 +331,11 @@ mod tests {
         for kind in Kind::ALL {
             let mut missing = Vec::new();
             walk(&generate(kind), "", &mut missing);
-            assert!(missing.is_empty(), "{}: no description on {missing:?}", kind.name());
+            assert!(
+                missing.is_empty(),
+                "{}: no description on {missing:?}",
+                kind.name()
+            );
         }
     }
 
@@ -309,7 +347,10 @@ mod tests {
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert_eq!(diags[0].message, "unknown field \"paralelism\"");
         assert_eq!(diags[0].field.as_deref(), Some("spec.paralelism"));
-        assert_eq!(diags[0].hint.as_deref(), Some("did you mean \"parallelism\"?"));
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("did you mean \"parallelism\"?")
+        );
     }
 
     #[test]
@@ -318,12 +359,22 @@ mod tests {
             "spec": {"type": "jar", "flinkVersion": 1.19, "autoscaling": {"mode": "hpa2"}}});
         let mut messages: Vec<String> = validate(Kind::FlinkJob, &doc, 0, 0)
             .into_iter()
-            .map(|d| format!("{}: {} ({})", d.field.unwrap_or_default(), d.message, d.hint.unwrap_or_default()))
+            .map(|d| {
+                format!(
+                    "{}: {} ({})",
+                    d.field.unwrap_or_default(),
+                    d.message,
+                    d.hint.unwrap_or_default()
+                )
+            })
             .collect();
         messages.sort();
-        assert_eq!(messages, [
-            "spec.autoscaling.mode: unknown value \"hpa2\"; expected one of disabled, reactive, hpa, hpa_reactive, scheduled, scheduled_hpa, operator (did you mean \"hpa\"?)",
-            "spec.flinkVersion: expected a string, found number 1.19 (quote the value: \"1.19\")",
-        ]);
+        assert_eq!(
+            messages,
+            [
+                "spec.autoscaling.mode: unknown value \"hpa2\"; expected one of disabled, reactive, hpa, hpa_reactive, scheduled, scheduled_hpa, operator (did you mean \"hpa\"?)",
+                "spec.flinkVersion: expected a string, found number 1.19 (quote the value: \"1.19\")",
+            ]
+        );
     }
 }

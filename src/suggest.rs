@@ -19,7 +19,11 @@ fn distance(a: &str, b: &str) -> usize {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
         }
         previous = current;
     }
@@ -32,7 +36,14 @@ mod tests {
 
     #[track_caller]
     fn case(word: &str, expected: Option<&str>) {
-        let candidates = ["parallelism", "profile", "hpa", "hpa_reactive", "minReplicas", "maxReplicas"];
+        let candidates = [
+            "parallelism",
+            "profile",
+            "hpa",
+            "hpa_reactive",
+            "minReplicas",
+            "maxReplicas",
+        ];
         assert_eq!(closest(word, candidates), expected);
     }
 

@@ -15,12 +15,17 @@ use crate::path::FieldPath;
 use crate::quantity::{self, MEMORY_FLOOR_BYTES};
 use crate::source::SourceFile;
 use crate::spec::FlinkJob;
-use crate::spec::flink_job::{AutoscalingMode, Env, JobType, ScheduleEntry, SqlRunner, UpgradeMode};
+use crate::spec::flink_job::{
+    AutoscalingMode, Env, JobType, ScheduleEntry, SqlRunner, UpgradeMode,
+};
 use crate::suggest;
 
 /// `flinkConfiguration` keys the operator owns; setting them breaks the deployment.
-pub const FORBIDDEN_FLINK_KEYS: [&str; 3] =
-    ["kubernetes.namespace", "kubernetes.cluster-id", "high-availability.cluster-id"];
+pub const FORBIDDEN_FLINK_KEYS: [&str; 3] = [
+    "kubernetes.namespace",
+    "kubernetes.cluster-id",
+    "high-availability.cluster-id",
+];
 
 /// The longest CronJob name Kubernetes accepts (its Jobs get an 11-character suffix).
 pub const MAX_CRONJOB_NAME: usize = 52;
@@ -126,7 +131,10 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
             }
         };
         if merged.cpu <= 0.0 {
-            diagnostics.push(at(path.key("cpu"), Diagnostic::error("cpu must be greater than 0")));
+            diagnostics.push(at(
+                path.key("cpu"),
+                Diagnostic::error("cpu must be greater than 0"),
+            ));
         }
         if let Some(problem) = memory_problem(&merged.memory) {
             diagnostics.push(at(path.key("memory"), Diagnostic::error(problem)));
@@ -155,39 +163,51 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
             problems.push(at(path.clone().join(&field), d));
         });
         if entries.is_empty() {
-            problems.push(at(path.clone(), Diagnostic::error("a preset needs at least one schedule")));
+            problems.push(at(
+                path.clone(),
+                Diagnostic::error("a preset needs at least one schedule"),
+            ));
         }
         diagnostics.extend(problems);
         presets.insert(name.clone(), entries.clone());
     }
     let defaults = &config.defaults;
-    let flink_version = defaults.flink.flink_version.as_deref().and_then(|v| match FlinkVersion::parse(v) {
-        Ok(version) => Some(version),
-        Err(e) => {
-            diagnostics.push(at(FieldPath::parse("defaults.flink.flinkVersion"), Diagnostic::error(e)));
-            None
-        }
-    });
-    if let Some(tz) = &defaults.time_zone {
-        if let Err(e) = check_time_zone(tz) {
-            diagnostics.push(at(FieldPath::parse("defaults.timeZone"), Diagnostic::error(e)));
-        }
+    let flink_version =
+        defaults
+            .flink
+            .flink_version
+            .as_deref()
+            .and_then(|v| match FlinkVersion::parse(v) {
+                Ok(version) => Some(version),
+                Err(e) => {
+                    diagnostics.push(at(
+                        FieldPath::parse("defaults.flink.flinkVersion"),
+                        Diagnostic::error(e),
+                    ));
+                    None
+                }
+            });
+    if let Some(tz) = &defaults.time_zone
+        && let Err(e) = check_time_zone(tz)
+    {
+        diagnostics.push(at(
+            FieldPath::parse("defaults.timeZone"),
+            Diagnostic::error(e),
+        ));
     }
-    if let Some(ns) = &defaults.namespace {
-        if !quantity::is_dns_label(ns, 63) {
-            diagnostics.push(at(
-                FieldPath::parse("defaults.namespace"),
-                Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
-            ));
-        }
+    if let Some(ns) = &defaults.namespace
+        && !quantity::is_dns_label(ns, 63)
+    {
+        diagnostics.push(at(
+            FieldPath::parse("defaults.namespace"),
+            Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
+        ));
     }
-    for (field, image) in [
-        ("defaults.flink.image", defaults.flink.image.as_deref()),
-    ] {
-        if let Some(image) = image {
-            if let Some(w) = image_warning(image) {
-                diagnostics.push(at(FieldPath::parse(field), Diagnostic::warning(w)));
-            }
+    for (field, image) in [("defaults.flink.image", defaults.flink.image.as_deref())] {
+        if let Some(image) = image
+            && let Some(w) = image_warning(image)
+        {
+            diagnostics.push(at(FieldPath::parse(field), Diagnostic::warning(w)));
         }
     }
     let scaler_image = defaults
@@ -205,7 +225,10 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
     }
     for (key, value) in &defaults.labels {
         if let Some(problem) = label_problem(key, value) {
-            diagnostics.push(at(FieldPath::root().key("defaults").key("labels").key(key), Diagnostic::error(problem)));
+            diagnostics.push(at(
+                FieldPath::root().key("defaults").key("labels").key(key),
+                Diagnostic::error(problem),
+            ));
         }
     }
     Settings {
@@ -264,7 +287,11 @@ fn flink_job(
     let spec = &job.spec;
     let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
     let warn = |path: &str, message: String| located.diagnostic(Diagnostic::warning(message), path);
-    let source = ctx.sources.get(located.file).map(|s| s.path.clone()).unwrap_or_default();
+    let source = ctx
+        .sources
+        .get(located.file)
+        .map(|s| s.path.clone())
+        .unwrap_or_default();
     let name = job.metadata.name.clone();
 
     if !quantity::is_flink_name(&name) {
@@ -286,7 +313,10 @@ fn flink_job(
         .or_else(|| ctx.fallback_namespace.map(str::to_string));
     let namespace = if let Some(ns) = namespace {
         if !quantity::is_dns_label(&ns, 63) {
-            out.push(err("metadata.namespace", format!("\"{ns}\" is not a valid namespace (a DNS label)")));
+            out.push(err(
+                "metadata.namespace",
+                format!("\"{ns}\" is not a valid namespace (a DNS label)"),
+            ));
         }
         ns
     } else {
@@ -310,27 +340,32 @@ fn flink_job(
     }
 
     // Version and image.
-    let version = match &spec.flink_version {
-        Some(text) => match FlinkVersion::parse(text) {
+    let version = if let Some(text) = &spec.flink_version {
+        match FlinkVersion::parse(text) {
             Ok(v) => Some(v),
             Err(e) => {
                 out.push(err("spec.flinkVersion", e));
                 None
             }
-        },
-        None => {
-            if settings.flink_version.is_none() && ctx.config.defaults.flink.flink_version.is_none() {
-                out.push(err(
-                    "spec",
-                    "no flinkVersion: set spec.flinkVersion or defaults.flink.flinkVersion in kiln.yaml".into(),
-                ));
-            }
-            settings.flink_version
         }
+    } else {
+        if settings.flink_version.is_none() && ctx.config.defaults.flink.flink_version.is_none() {
+            out.push(err(
+                "spec",
+                "no flinkVersion: set spec.flinkVersion or defaults.flink.flinkVersion in kiln.yaml".into(),
+            ));
+        }
+        settings.flink_version
     };
-    let image = spec.image.clone().or_else(|| ctx.config.defaults.flink.image.clone());
+    let image = spec
+        .image
+        .clone()
+        .or_else(|| ctx.config.defaults.flink.image.clone());
     match (&image, &spec.image) {
-        (None, _) => out.push(err("spec", "no image: set spec.image or defaults.flink.image in kiln.yaml".into())),
+        (None, _) => out.push(err(
+            "spec",
+            "no image: set spec.image or defaults.flink.image in kiln.yaml".into(),
+        )),
         (Some(image), Some(_)) => {
             if let Some(w) = image_warning(image) {
                 out.push(warn("spec.image", w));
@@ -350,10 +385,16 @@ fn flink_job(
         ("jar", spec.jar.is_some(), JobType::Jar),
         ("sql", spec.sql.is_some(), JobType::Sql),
     ];
-    let type_name = sections.iter().find(|s| s.2 == spec.job_type).map_or("", |s| s.0);
+    let type_name = sections
+        .iter()
+        .find(|s| s.2 == spec.job_type)
+        .map_or("", |s| s.0);
     for (section, present, job_type) in sections {
         if job_type == spec.job_type && !present {
-            out.push(err("spec", format!("type is {type_name} but spec.{section} is missing")));
+            out.push(err(
+                "spec",
+                format!("type is {type_name} but spec.{section} is missing"),
+            ));
         } else if job_type != spec.job_type && present {
             out.push(err(
                 &format!("spec.{section}"),
@@ -366,8 +407,13 @@ fn flink_job(
         JobType::Python => {
             if let Some(py) = &spec.python {
                 match (&py.script, &py.module) {
-                    (Some(_), Some(_)) => out.push(err("spec.python", "set one of script or module, not both".into())),
-                    (None, None) => out.push(err("spec.python", "set one of script or module".into())),
+                    (Some(_), Some(_)) => out.push(err(
+                        "spec.python",
+                        "set one of script or module, not both".into(),
+                    )),
+                    (None, None) => {
+                        out.push(err("spec.python", "set one of script or module".into()));
+                    }
                     (Some(s), None) if s.trim().is_empty() => {
                         out.push(err("spec.python.script", "script is empty".into()));
                     }
@@ -382,17 +428,20 @@ fn flink_job(
             }
         }
         JobType::Jar => {
-            if let Some(jar) = &spec.jar {
-                if jar.uri.trim().is_empty() {
-                    out.push(err("spec.jar.uri", "uri is empty".into()));
-                }
+            if let Some(jar) = &spec.jar
+                && jar.uri.trim().is_empty()
+            {
+                out.push(err("spec.jar.uri", "uri is empty".into()));
             }
         }
         JobType::Sql => {
             if let Some(sql) = &spec.sql {
                 sql_script = match (&sql.file, &sql.statements) {
                     (Some(_), Some(_)) => {
-                        out.push(err("spec.sql", "set one of file or statements, not both".into()));
+                        out.push(err(
+                            "spec.sql",
+                            "set one of file or statements, not both".into(),
+                        ));
                         None
                     }
                     (None, None) => {
@@ -408,13 +457,17 @@ fn flink_job(
                     },
                     (None, Some(statements)) => Some(statements.clone()),
                 };
-                if let Some(script) = &sql_script {
-                    if script.trim().is_empty() {
-                        out.push(err(
-                            if sql.file.is_some() { "spec.sql.file" } else { "spec.sql.statements" },
-                            "the SQL script is empty".into(),
-                        ));
-                    }
+                if let Some(script) = &sql_script
+                    && script.trim().is_empty()
+                {
+                    out.push(err(
+                        if sql.file.is_some() {
+                            "spec.sql.file"
+                        } else {
+                            "spec.sql.statements"
+                        },
+                        "the SQL script is empty".into(),
+                    ));
                 }
                 if sql.runner == SqlRunner::Python && version.is_some_and(|v| v.patch.is_none()) {
                     out.push(err(
@@ -422,23 +475,42 @@ fn flink_job(
                         "the python SQL runner needs a full MAJOR.MINOR.PATCH flinkVersion to name flink-python-<version>.jar".into(),
                     ).with_hint("write the full version (\"1.19.3\") or use sql.runner: jar"));
                 }
-                if sql.runner == SqlRunner::Python && (sql.runner_jar.is_some() || sql.entry_class.is_some()) {
-                    out.push(err("spec.sql", "runnerJar and entryClass are for runner: jar".into()));
+                if sql.runner == SqlRunner::Python
+                    && (sql.runner_jar.is_some() || sql.entry_class.is_some())
+                {
+                    out.push(err(
+                        "spec.sql",
+                        "runnerJar and entryClass are for runner: jar".into(),
+                    ));
                 }
             }
         }
     }
 
     // Resources.
-    let profile_name = spec.resources.profile.clone().unwrap_or_else(|| catalog::DEFAULT_PROFILE.to_string());
+    let profile_name = spec
+        .resources
+        .profile
+        .clone()
+        .unwrap_or_else(|| catalog::DEFAULT_PROFILE.to_string());
     let profile = if let Some(p) = settings.profiles.get(&profile_name) {
         p.clone()
     } else {
-        let mut d = err("spec.resources.profile", format!(
-            "unknown profile \"{profile_name}\"; expected one of {}",
-            settings.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
-        ));
-        if let Some(near) = suggest::closest(&profile_name, settings.profiles.keys().map(String::as_str)) {
+        let mut d = err(
+            "spec.resources.profile",
+            format!(
+                "unknown profile \"{profile_name}\"; expected one of {}",
+                settings
+                    .profiles
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        if let Some(near) =
+            suggest::closest(&profile_name, settings.profiles.keys().map(String::as_str))
+        {
             d = d.with_hint(format!("did you mean \"{near}\"?"));
         }
         out.push(d);
@@ -459,10 +531,17 @@ fn flink_job(
         ("spec.resources.taskManager", &task_manager, &tm.memory),
     ] {
         if sizing.cpu <= 0.0 {
-            out.push(err(&format!("{path}.cpu"), "cpu must be greater than 0".into()));
+            out.push(err(
+                &format!("{path}.cpu"),
+                "cpu must be greater than 0".into(),
+            ));
         }
         if let Some(problem) = memory_problem(&sizing.memory) {
-            let at = if overridden.is_some() { format!("{path}.memory") } else { "spec.resources.profile".into() };
+            let at = if overridden.is_some() {
+                format!("{path}.memory")
+            } else {
+                "spec.resources.profile".into()
+            };
             out.push(err(&at, problem));
         }
     }
@@ -470,14 +549,26 @@ fn flink_job(
     let job_manager_replicas = jm.replicas.unwrap_or(1);
 
     // State and upgrades.
-    let user_key = |key: &str| spec.flink_configuration.get(key).map(crate::spec::Scalar::render);
+    let user_key = |key: &str| {
+        spec.flink_configuration
+            .get(key)
+            .map(crate::spec::Scalar::render)
+    };
     let v2 = version.is_some_and(|v| v.major >= 2);
     let (cp_key, sp_key) = if v2 {
-        ("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir")
+        (
+            "execution.checkpointing.dir",
+            "execution.checkpointing.savepoint-dir",
+        )
     } else {
         ("state.checkpoints.dir", "state.savepoints.dir")
     };
-    let has_checkpoint_dir = spec.checkpoints.as_ref().and_then(|c| c.dir.as_ref()).is_some() || user_key(cp_key).is_some();
+    let has_checkpoint_dir = spec
+        .checkpoints
+        .as_ref()
+        .and_then(|c| c.dir.as_ref())
+        .is_some()
+        || user_key(cp_key).is_some();
     let has_savepoint_dir = spec.savepoints.is_some() || user_key(sp_key).is_some();
     let has_ha = spec.high_availability.is_some()
         || ["high-availability.type", "high-availability"]
@@ -487,12 +578,22 @@ fn flink_job(
         UpgradeMode::Stateless => {}
         mode @ (UpgradeMode::Savepoint | UpgradeMode::LastState) => {
             if !has_checkpoint_dir {
-                out.push(err("spec.upgradeMode", format!("upgradeMode {} needs a checkpoint directory", mode.as_str()))
-                    .with_hint("set spec.checkpoints.dir"));
+                out.push(
+                    err(
+                        "spec.upgradeMode",
+                        format!("upgradeMode {} needs a checkpoint directory", mode.as_str()),
+                    )
+                    .with_hint("set spec.checkpoints.dir"),
+                );
             }
             if mode == UpgradeMode::Savepoint && !has_savepoint_dir {
-                out.push(err("spec.upgradeMode", "upgradeMode savepoint needs a savepoint directory".into())
-                    .with_hint("set spec.savepoints.dir"));
+                out.push(
+                    err(
+                        "spec.upgradeMode",
+                        "upgradeMode savepoint needs a savepoint directory".into(),
+                    )
+                    .with_hint("set spec.savepoints.dir"),
+                );
             }
             if mode == UpgradeMode::LastState && !has_ha {
                 out.push(err("spec.upgradeMode", "upgradeMode last-state needs high availability (the operator refuses it otherwise)".into())
@@ -501,15 +602,28 @@ fn flink_job(
         }
     }
     if job_manager_replicas > 1 && !has_ha {
-        out.push(err("spec.resources.jobManager.replicas", format!(
-            "{job_manager_replicas} JobManager replicas need high availability"
-        )).with_hint("set spec.highAvailability.storageDir"));
+        out.push(
+            err(
+                "spec.resources.jobManager.replicas",
+                format!("{job_manager_replicas} JobManager replicas need high availability"),
+            )
+            .with_hint("set spec.highAvailability.storageDir"),
+        );
     }
     for key in spec.flink_configuration.keys() {
         if FORBIDDEN_FLINK_KEYS.contains(&key.as_str()) {
             out.push(
-                Diagnostic::error(format!("\"{key}\" is set by the Flink operator and may not be configured"))
-                    .at_key(located.file, located.doc, FieldPath::root().key("spec").key("flinkConfiguration").key(key)),
+                Diagnostic::error(format!(
+                    "\"{key}\" is set by the Flink operator and may not be configured"
+                ))
+                .at_key(
+                    located.file,
+                    located.doc,
+                    FieldPath::root()
+                        .key("spec")
+                        .key("flinkConfiguration")
+                        .key(key),
+                ),
             );
         }
     }
@@ -518,10 +632,20 @@ fn flink_job(
         for (i, var) in vars.iter().enumerate() {
             let path = FieldPath::parse("spec.env").index(i);
             if var.value.is_some() && var.value_from.is_some() {
-                out.push(Diagnostic::error("set value or valueFrom, not both").at(located.file, located.doc, path.clone()));
+                out.push(Diagnostic::error("set value or valueFrom, not both").at(
+                    located.file,
+                    located.doc,
+                    path.clone(),
+                ));
             }
             if !names.insert(var.name.as_str()) {
-                out.push(Diagnostic::error(format!("duplicate variable \"{}\"", var.name)).at(located.file, located.doc, path.key("name")));
+                out.push(
+                    Diagnostic::error(format!("duplicate variable \"{}\"", var.name)).at(
+                        located.file,
+                        located.doc,
+                        path.key("name"),
+                    ),
+                );
             }
         }
     }
@@ -530,10 +654,13 @@ fn flink_job(
     let a = &spec.autoscaling;
     let mode = a.mode;
     if mode == AutoscalingMode::Operator && version.is_some_and(|v| !v.at_least(1, 17)) {
-        out.push(err("spec.autoscaling.mode", format!(
-            "the operator autoscaler needs Flink 1.17 or later; this job uses {}",
-            version.map(|v| v.to_string()).unwrap_or_default()
-        )));
+        out.push(err(
+            "spec.autoscaling.mode",
+            format!(
+                "the operator autoscaler needs Flink 1.17 or later; this job uses {}",
+                version.map(|v| v.to_string()).unwrap_or_default()
+            ),
+        ));
     }
     if mode == AutoscalingMode::Hpa {
         out.push(warn("spec.autoscaling.mode", "hpa runs Flink in native mode, where every scale event restarts the job from its last checkpoint or savepoint".into())
@@ -542,29 +669,57 @@ fn flink_job(
     let mut schedules = Vec::new();
     if mode.is_scheduled() {
         match (&a.preset, &a.schedules) {
-            (Some(_), Some(_)) => out.push(err("spec.autoscaling", "set one of preset or schedules, not both".into())),
-            (None, None) => out.push(err("spec.autoscaling", format!(
-                "mode {} needs a preset or schedules", mode.as_str()
-            )).with_hint(format!("built-in presets: {}", catalog::BUILTIN_PRESETS.join(", ")))),
-            (Some(preset), None) => match settings.presets.get(preset) {
-                Some(entries) => schedules.clone_from(entries),
-                None => {
-                    let mut d = err("spec.autoscaling.preset", format!(
-                        "unknown preset \"{preset}\"; expected one of {}",
-                        settings.presets.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
-                    if let Some(near) = suggest::closest(preset, settings.presets.keys().map(String::as_str)) {
+            (Some(_), Some(_)) => out.push(err(
+                "spec.autoscaling",
+                "set one of preset or schedules, not both".into(),
+            )),
+            (None, None) => out.push(
+                err(
+                    "spec.autoscaling",
+                    format!("mode {} needs a preset or schedules", mode.as_str()),
+                )
+                .with_hint(format!(
+                    "built-in presets: {}",
+                    catalog::BUILTIN_PRESETS.join(", ")
+                )),
+            ),
+            (Some(preset), None) => {
+                if let Some(entries) = settings.presets.get(preset) {
+                    schedules.clone_from(entries);
+                } else {
+                    let mut d = err(
+                        "spec.autoscaling.preset",
+                        format!(
+                            "unknown preset \"{preset}\"; expected one of {}",
+                            settings
+                                .presets
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    if let Some(near) =
+                        suggest::closest(preset, settings.presets.keys().map(String::as_str))
+                    {
                         d = d.with_hint(format!("did you mean \"{near}\"?"));
                     }
                     out.push(d);
                 }
-            },
+            }
             (None, Some(entries)) => {
                 if entries.is_empty() {
-                    out.push(err("spec.autoscaling.schedules", "at least one schedule is needed".into()));
+                    out.push(err(
+                        "spec.autoscaling.schedules",
+                        "at least one schedule is needed".into(),
+                    ));
                 }
                 check_schedule_entries(entries, &mut |field: FieldPath, d: Diagnostic| {
-                    out.push(d.at(located.file, located.doc, FieldPath::parse("spec.autoscaling.schedules").join(&field)));
+                    out.push(d.at(
+                        located.file,
+                        located.doc,
+                        FieldPath::parse("spec.autoscaling.schedules").join(&field),
+                    ));
                 });
                 schedules.clone_from(entries);
             }
@@ -586,7 +741,11 @@ fn flink_job(
     for entry in &schedules {
         let cronjob = format!("{name}-scale-{}", entry.name);
         if cronjob.len() > MAX_CRONJOB_NAME {
-            let path = if a.preset.is_some() { "spec.autoscaling.preset" } else { "spec.autoscaling.schedules" };
+            let path = if a.preset.is_some() {
+                "spec.autoscaling.preset"
+            } else {
+                "spec.autoscaling.schedules"
+            };
             out.push(err(path, format!(
                 "CronJob name \"{cronjob}\" is {} characters; Kubernetes allows at most {MAX_CRONJOB_NAME}",
                 cronjob.len()
@@ -597,11 +756,10 @@ fn flink_job(
         let tz = a.time_zone.clone().or_else(|| settings.time_zone.clone());
         match &tz {
             Some(zone) => {
-                if a.time_zone.is_some() {
-                    if let Err(e) = check_time_zone(zone) {
+                if a.time_zone.is_some()
+                    && let Err(e) = check_time_zone(zone) {
                         out.push(err("spec.autoscaling.timeZone", e));
                     }
-                }
             }
             None => out.push(warn("spec.autoscaling", "schedules have no time zone: CronJobs fire in the controller's zone (usually UTC), so 09:00 may mean 17:00 local time".into())
                 .with_hint("set spec.autoscaling.timeZone or defaults.timeZone in kiln.yaml")),
@@ -616,21 +774,34 @@ fn flink_job(
         (profile.min_replicas, profile.max_replicas)
     } else {
         (
-            schedules.iter().map(|e| e.min_replicas).min().unwrap_or(profile.min_replicas),
-            schedules.iter().map(|e| e.max_replicas).max().unwrap_or(profile.max_replicas),
+            schedules
+                .iter()
+                .map(|e| e.min_replicas)
+                .min()
+                .unwrap_or(profile.min_replicas),
+            schedules
+                .iter()
+                .map(|e| e.max_replicas)
+                .max()
+                .unwrap_or(profile.max_replicas),
         )
     };
     let min_replicas = a.min_replicas.unwrap_or(default_min);
     let max_replicas = a.max_replicas.unwrap_or(default_max);
     if min_replicas > max_replicas {
-        out.push(err("spec.autoscaling", format!(
-            "minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"
-        )));
+        out.push(err(
+            "spec.autoscaling",
+            format!("minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"),
+        ));
     }
     if a.min_replicas.is_some() || a.max_replicas.is_some() {
         for (i, entry) in schedules.iter().enumerate() {
             if entry.min_replicas < min_replicas || entry.max_replicas > max_replicas {
-                let path = if a.preset.is_some() { "spec.autoscaling.preset".to_string() } else { format!("spec.autoscaling.schedules[{i}]") };
+                let path = if a.preset.is_some() {
+                    "spec.autoscaling.preset".to_string()
+                } else {
+                    format!("spec.autoscaling.schedules[{i}]")
+                };
                 let d = Diagnostic::error(format!(
                     "schedule \"{}\" asks for {}-{} replicas, outside the autoscaling range {min_replicas}-{max_replicas}",
                     entry.name, entry.min_replicas, entry.max_replicas
@@ -638,21 +809,24 @@ fn flink_job(
                 out.push(if a.preset.is_some() {
                     located.diagnostic(d, &path)
                 } else {
-                    d.at(located.file, located.doc, FieldPath::parse("spec.autoscaling.schedules").index(i))
+                    d.at(
+                        located.file,
+                        located.doc,
+                        FieldPath::parse("spec.autoscaling.schedules").index(i),
+                    )
                 });
             }
         }
     }
     let parallelism = spec.parallelism.unwrap_or(min_replicas * slots);
-    if mode.owns_replicas() {
-        if let Some(p) = spec.parallelism {
-            if p != min_replicas * slots {
-                out.push(warn("spec.parallelism", format!(
+    if mode.owns_replicas()
+        && let Some(p) = spec.parallelism
+        && p != min_replicas * slots
+    {
+        out.push(warn("spec.parallelism", format!(
                     "parallelism {p} is ignored while taskManager.replicas is fixed: the job runs with {min_replicas} TaskManagers x {slots} slots = {}",
                     min_replicas * slots
                 )));
-            }
-        }
     }
     let target_cpu_utilization = a.target_cpu_utilization.unwrap_or(80);
 
@@ -685,25 +859,42 @@ fn flink_job(
 }
 
 /// Check a list of schedule entries; `report(field, diagnostic)` locates each problem.
-fn check_schedule_entries(entries: &[ScheduleEntry], report: &mut dyn FnMut(FieldPath, Diagnostic)) {
+fn check_schedule_entries(
+    entries: &[ScheduleEntry],
+    report: &mut dyn FnMut(FieldPath, Diagnostic),
+) {
     let mut names = BTreeSet::new();
     for (i, entry) in entries.iter().enumerate() {
         let at = FieldPath::root().index(i);
         if !quantity::is_dns_label(&entry.name, 63) {
-            report(at.key("name"), Diagnostic::error(format!(
-                "schedule name \"{}\" is not a DNS label (lower-case letters, digits and '-')", entry.name
-            )));
+            report(
+                at.key("name"),
+                Diagnostic::error(format!(
+                    "schedule name \"{}\" is not a DNS label (lower-case letters, digits and '-')",
+                    entry.name
+                )),
+            );
         }
         if !names.insert(entry.name.as_str()) {
-            report(at.key("name"), Diagnostic::error(format!("duplicate schedule name \"{}\"", entry.name)));
+            report(
+                at.key("name"),
+                Diagnostic::error(format!("duplicate schedule name \"{}\"", entry.name)),
+            );
         }
         if let Err(e) = cron::parse(&entry.cron) {
-            report(at.key("cron"), Diagnostic::error(format!("invalid cron expression \"{}\": {e}", entry.cron)));
+            report(
+                at.key("cron"),
+                Diagnostic::error(format!("invalid cron expression \"{}\": {e}", entry.cron)),
+            );
         }
         if entry.min_replicas > entry.max_replicas {
-            report(at.clone(), Diagnostic::error(format!(
-                "minReplicas {} is greater than maxReplicas {}", entry.min_replicas, entry.max_replicas
-            )));
+            report(
+                at.clone(),
+                Diagnostic::error(format!(
+                    "minReplicas {} is greater than maxReplicas {}",
+                    entry.min_replicas, entry.max_replicas
+                )),
+            );
         }
     }
 }
@@ -711,7 +902,9 @@ fn check_schedule_entries(entries: &[ScheduleEntry], report: &mut dyn FnMut(Fiel
 /// An IANA time zone name, as CronJob `spec.timeZone` takes it.
 pub fn check_time_zone(zone: &str) -> Result<(), String> {
     if zone.eq_ignore_ascii_case("local") || jiff::tz::TimeZone::get(zone).is_err() {
-        return Err(format!("\"{zone}\" is not an IANA time zone (such as Asia/Shanghai or UTC)"));
+        return Err(format!(
+            "\"{zone}\" is not an IANA time zone (such as Asia/Shanghai or UTC)"
+        ));
     }
     Ok(())
 }
@@ -733,9 +926,13 @@ pub fn image_warning(image: &str) -> Option<String> {
     }
     let last = image.rsplit('/').next().unwrap_or(image);
     match last.split_once(':') {
-        Some((_, "latest")) => Some(format!("image \"{image}\" uses the latest tag: rollouts are not reproducible")),
+        Some((_, "latest")) => Some(format!(
+            "image \"{image}\" uses the latest tag: rollouts are not reproducible"
+        )),
         Some(_) => None,
-        None => Some(format!("image \"{image}\" has no tag (it means latest): rollouts are not reproducible")),
+        None => Some(format!(
+            "image \"{image}\" has no tag (it means latest): rollouts are not reproducible"
+        )),
     }
 }
 
@@ -745,7 +942,8 @@ pub fn label_problem(key: &str, value: &str) -> Option<String> {
     let name_ok = |s: &str| {
         !s.is_empty()
             && s.len() <= 63
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             && s.as_bytes()[0].is_ascii_alphanumeric()
             && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
     };

@@ -34,7 +34,12 @@ pub fn expand(plan: &FlinkPlan, scaler_image: &str) -> Vec<Object> {
     };
     let mut objects = Vec::new();
     if plan.mode.has_hpa() {
-        objects.push(Object::new(hpa(plan, &stamp), &plan.source, plan.file, plan.doc));
+        objects.push(Object::new(
+            hpa(plan, &stamp),
+            &plan.source,
+            plan.file,
+            plan.doc,
+        ));
     }
     if plan.mode.is_scheduled() {
         for entry in &plan.schedules {
@@ -123,7 +128,12 @@ pub fn patch_args(plan: &FlinkPlan, entry: &ScheduleEntry) -> Vec<String> {
     ]
 }
 
-fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, entry: &ScheduleEntry, image: &str) -> serde_json::Value {
+fn cron_job(
+    plan: &FlinkPlan,
+    stamp: &Stamp<'_>,
+    entry: &ScheduleEntry,
+    image: &str,
+) -> serde_json::Value {
     let labels = stamp.labels();
     let container = Container {
         name: "kubectl".to_string(),
@@ -145,7 +155,10 @@ fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, entry: &ScheduleEntry, image: &
                 ("cpu".to_string(), Quantity("10m".to_string())),
                 ("memory".to_string(), Quantity("64Mi".to_string())),
             ])),
-            limits: Some(BTreeMap::from([("memory".to_string(), Quantity("128Mi".to_string()))])),
+            limits: Some(BTreeMap::from([(
+                "memory".to_string(),
+                Quantity("128Mi".to_string()),
+            )])),
             ..ResourceRequirements::default()
         }),
         security_context: Some(SecurityContext {

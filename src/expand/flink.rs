@@ -66,9 +66,12 @@ fn python_driver(plan: &FlinkPlan, python: Option<&PythonJob>) -> String {
 }
 
 fn is_url(script: &str) -> bool {
-    script
-        .split_once("://")
-        .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'))
+    script.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+')
+    })
 }
 
 /// `file://` URL of a jar path, for `pipeline.jars`.
@@ -94,23 +97,36 @@ pub fn program(plan: &FlinkPlan) -> Program {
             let python = spec.python.clone().unwrap_or_default();
             program.jar_uri = python_driver(plan, Some(&python));
             program.entry_class = Some(PYTHON_DRIVER.to_string());
+            program.args.clone_from(&python.driver_args);
             match (&python.script, &python.module) {
                 (Some(script), _) if is_url(script) => {
-                    let entrypoint = python.entrypoint.clone().unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_string());
-                    program.args = vec!["-py".into(), entrypoint, "--script-url".into(), script.clone()];
+                    let entrypoint = python
+                        .entrypoint
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_string());
+                    program.args.extend([
+                        "-py".into(),
+                        entrypoint,
+                        "--script-url".into(),
+                        script.clone(),
+                    ]);
                     program.env.push(("SCRIPT_URL".into(), script.clone()));
                     if !python.jars.is_empty() {
-                        program.env.push(("JAR_FILES".into(), python.jars.join(",")));
+                        program
+                            .env
+                            .push(("JAR_FILES".into(), python.jars.join(",")));
                     }
                 }
-                (Some(script), _) => program.args = vec!["-py".into(), script.clone()],
-                (None, Some(module)) => program.args = vec!["-pym".into(), module.clone()],
+                (Some(script), _) => program.args.extend(["-py".into(), script.clone()]),
+                (None, Some(module)) => program.args.extend(["-pym".into(), module.clone()]),
                 (None, None) => {}
             }
             let url_script = python.script.as_deref().is_some_and(is_url);
             if !url_script && !python.jars.is_empty() {
                 let jars: Vec<String> = python.jars.iter().map(|j| jar_url(j)).collect();
-                program.configuration.insert("pipeline.jars".into(), jars.join(";"));
+                program
+                    .configuration
+                    .insert("pipeline.jars".into(), jars.join(";"));
             }
             program.args.extend(python.args.iter().cloned());
         }
@@ -126,10 +142,17 @@ pub fn program(plan: &FlinkPlan) -> Program {
                 SqlRunner::Python => {
                     program.jar_uri = python_driver(plan, None);
                     program.entry_class = Some(PYTHON_DRIVER.to_string());
-                    program.args = vec!["-py".into(), sql::wrapper_path(), "--sql-file".into(), sql::script_path()];
+                    program.args = vec![
+                        "-py".into(),
+                        sql::wrapper_path(),
+                        "--sql-file".into(),
+                        sql::script_path(),
+                    ];
                 }
                 SqlRunner::Jar => {
-                    program.jar_uri = sql.runner_jar.unwrap_or_else(|| DEFAULT_SQL_RUNNER_JAR.to_string());
+                    program.jar_uri = sql
+                        .runner_jar
+                        .unwrap_or_else(|| DEFAULT_SQL_RUNNER_JAR.to_string());
                     program.entry_class = sql.entry_class;
                     program.args = vec![sql::script_path()];
                 }
@@ -150,7 +173,14 @@ pub fn generated_configuration(plan: &FlinkPlan, program: &Program) -> BTreeMap<
     set("taskmanager.numberOfTaskSlots", plan.slots.to_string());
     if let Some(checkpoints) = &spec.checkpoints {
         if let Some(dir) = &checkpoints.dir {
-            set(if v2 { "execution.checkpointing.dir" } else { "state.checkpoints.dir" }, dir.clone());
+            set(
+                if v2 {
+                    "execution.checkpointing.dir"
+                } else {
+                    "state.checkpoints.dir"
+                },
+                dir.clone(),
+            );
         }
         if let Some(interval) = &checkpoints.interval {
             set("execution.checkpointing.interval", interval.clone());
@@ -158,7 +188,11 @@ pub fn generated_configuration(plan: &FlinkPlan, program: &Program) -> BTreeMap<
     }
     if let Some(savepoints) = &spec.savepoints {
         set(
-            if v2 { "execution.checkpointing.savepoint-dir" } else { "state.savepoints.dir" },
+            if v2 {
+                "execution.checkpointing.savepoint-dir"
+            } else {
+                "state.savepoints.dir"
+            },
             savepoints.dir.clone(),
         );
     }
@@ -175,17 +209,32 @@ pub fn generated_configuration(plan: &FlinkPlan, program: &Program) -> BTreeMap<
     }
     if plan.mode.is_reactive() {
         set("scheduler-mode", "reactive".into());
-        set("jobmanager.adaptive-scheduler.min-parallelism-increase", "1".into());
-        set("jobmanager.adaptive-scheduler.resource-stabilization-timeout", "10s".into());
+        set(
+            "jobmanager.adaptive-scheduler.min-parallelism-increase",
+            "1".into(),
+        );
+        set(
+            "jobmanager.adaptive-scheduler.resource-stabilization-timeout",
+            "10s".into(),
+        );
     }
     if plan.mode == crate::spec::flink_job::AutoscalingMode::Operator {
         set("job.autoscaler.enabled", "true".into());
         set("job.autoscaler.stabilization.interval", "1m".into());
         set("job.autoscaler.metrics.window", "3m".into());
-        set("job.autoscaler.vertex.min-parallelism", (plan.min_replicas * plan.slots).to_string());
-        set("job.autoscaler.vertex.max-parallelism", (plan.max_replicas * plan.slots).to_string());
+        set(
+            "job.autoscaler.vertex.min-parallelism",
+            (plan.min_replicas * plan.slots).to_string(),
+        );
+        set(
+            "job.autoscaler.vertex.max-parallelism",
+            (plan.max_replicas * plan.slots).to_string(),
+        );
         if let Some(target) = spec.autoscaling.target_cpu_utilization {
-            set("job.autoscaler.target.utilization", format!("{}", f64::from(target) / 100.0));
+            set(
+                "job.autoscaler.target.utilization",
+                format!("{}", f64::from(target) / 100.0),
+            );
         }
         if plan.version.at_least(1, 18) {
             // In-place rescaling through the REST API needs the adaptive scheduler.
@@ -239,7 +288,11 @@ fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> V
     out.insert("serviceAccount".into(), json!(plan.service_account));
     out.insert(
         "mode".into(),
-        json!(if plan.mode.is_reactive() { "standalone" } else { "native" }),
+        json!(if plan.mode.is_reactive() {
+            "standalone"
+        } else {
+            "native"
+        }),
     );
     out.insert("flinkConfiguration".into(), json!(configuration));
     out.insert("jobManager".into(), job_manager);
@@ -274,7 +327,10 @@ fn pod_template(plan: &FlinkPlan, program: &Program) -> Option<Value> {
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect();
     match &spec.env {
-        Some(Env::Map(map)) => env.extend(map.iter().map(|(k, v)| json!({"name": k, "value": v.render()}))),
+        Some(Env::Map(map)) => env.extend(
+            map.iter()
+                .map(|(k, v)| json!({"name": k, "value": v.render()})),
+        ),
         Some(Env::List(list)) => env.extend(list.iter().map(|var| {
             let mut item = Map::new();
             item.insert("name".into(), json!(var.name));
@@ -332,7 +388,9 @@ fn pod_template(plan: &FlinkPlan, program: &Program) -> Option<Value> {
     if sql_volume {
         let mounts = entry_array(container, "volumeMounts");
         mounts.retain(|m| m.get("name").and_then(Value::as_str) != Some(sql::VOLUME_NAME));
-        mounts.push(json!({"name": sql::VOLUME_NAME, "mountPath": sql::MOUNT_PATH, "readOnly": true}));
+        mounts.push(
+            json!({"name": sql::VOLUME_NAME, "mountPath": sql::MOUNT_PATH, "readOnly": true}),
+        );
     }
     Some(template)
 }

@@ -35,7 +35,12 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
     let mut objects = Vec::new();
     for (namespace, targets) in by_namespace {
         let Some(first) = targets.first else { continue };
-        let source = targets.sources.iter().copied().collect::<Vec<_>>().join(", ");
+        let source = targets
+            .sources
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
         let no_annotations = BTreeMap::new();
         let stamp = Stamp {
             part_of: SCALER_NAME,
@@ -53,10 +58,18 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
         };
         let mut rules = Vec::new();
         if !targets.deployments.is_empty() {
-            rules.push(rule("flink.apache.org", "flinkdeployments", &targets.deployments));
+            rules.push(rule(
+                "flink.apache.org",
+                "flinkdeployments",
+                &targets.deployments,
+            ));
         }
         if !targets.hpas.is_empty() {
-            rules.push(rule("autoscaling", "horizontalpodautoscalers", &targets.hpas));
+            rules.push(rule(
+                "autoscaling",
+                "horizontalpodautoscalers",
+                &targets.hpas,
+            ));
         }
         let values = [
             to_value(&ServiceAccount {
@@ -82,7 +95,11 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
                 }]),
             }),
         ];
-        objects.extend(values.into_iter().map(|v| Object::new(v, &source, first.file, first.doc)));
+        objects.extend(
+            values
+                .into_iter()
+                .map(|v| Object::new(v, &source, first.file, first.doc)),
+        );
     }
     objects
 }

@@ -75,7 +75,11 @@ mod tests {
     fn wrapper_splices_only_json_strings() {
         let text = wrapper("a", "jobs/x\n\"y.yaml").unwrap();
         assert!(text.contains("SQL_FILE = \"/opt/flink/kiln/sql/statements.sql\""));
-        assert!(text.contains("(\"jobs/x\\n\\\"y.yaml\")"), "{}", &text[..200]);
+        assert!(
+            text.contains("(\"jobs/x\\n\\\"y.yaml\")"),
+            "{}",
+            &text[..200]
+        );
         assert!(text.ends_with("main(sys.argv)\n"));
     }
 }

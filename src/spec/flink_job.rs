@@ -131,6 +131,10 @@ pub struct PythonJob {
     /// Arguments passed to the script, after kiln's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Options for Flink's PythonDriver, placed before `-py`/`-pym`
+    /// (e.g. `[-pyclientexec, /usr/local/bin/python3]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub driver_args: Vec<String>,
     /// The flink-python jar. Default: `local:///opt/flink/opt/flink-python-<flinkVersion>.jar`
     /// (needs a full `MAJOR.MINOR.PATCH` flinkVersion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -295,7 +299,9 @@ impl AutoscalingMode {
     pub fn is_reactive(self) -> bool {
         matches!(
             self,
-            AutoscalingMode::Reactive | AutoscalingMode::HpaReactive | AutoscalingMode::ScheduledHpa
+            AutoscalingMode::Reactive
+                | AutoscalingMode::HpaReactive
+                | AutoscalingMode::ScheduledHpa
         )
     }
 
@@ -307,7 +313,10 @@ impl AutoscalingMode {
     }
 
     pub fn is_scheduled(self) -> bool {
-        matches!(self, AutoscalingMode::Scheduled | AutoscalingMode::ScheduledHpa)
+        matches!(
+            self,
+            AutoscalingMode::Scheduled | AutoscalingMode::ScheduledHpa
+        )
     }
 
     /// `taskManager.replicas` is written to git (nothing changes it at runtime).

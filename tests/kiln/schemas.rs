@@ -10,7 +10,11 @@ fn committed_schemas_are_current() {
     let mut stale = Vec::new();
     for kind in Kind::ALL {
         let generated = schema::generate_text(kind);
-        let path = format!("{}/schemas/{}", env!("CARGO_MANIFEST_DIR"), schema::file_name(kind));
+        let path = format!(
+            "{}/schemas/{}",
+            env!("CARGO_MANIFEST_DIR"),
+            schema::file_name(kind)
+        );
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         if committed != generated {
             if bless {
@@ -22,7 +26,7 @@ fn committed_schemas_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale schemas (run `KILN_BLESS=1 cargo test --test schemas` and rebuild): {stale:?}"
+        "stale schemas (run `KILN_BLESS=1 cargo test` twice: once to write, once to rebuild): {stale:?}"
     );
 }
 
@@ -30,6 +34,9 @@ fn committed_schemas_are_current() {
 fn committed_schemas_are_draft_2020_12() {
     for kind in Kind::ALL {
         let value: serde_json::Value = serde_json::from_str(schema::committed(kind)).unwrap();
-        assert_eq!(value["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert_eq!(
+            value["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
     }
 }

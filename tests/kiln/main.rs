@@ -1,0 +1,12 @@
+//! kiln's integration tests, in one binary (one link on a 2-core machine).
+//!
+//! `KILN_BLESS=1 cargo test` rewrites every expectation (fixture outputs, committed schemas)
+//! after a deliberate change; review the diff like code.
+
+mod common;
+mod crd;
+mod fixtures;
+mod quoting;
+mod schemas;
+mod sql_wrapper;
+mod upstream;
