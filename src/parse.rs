@@ -39,6 +39,8 @@ pub struct Parsed {
     pub config_doc: Option<Located<()>>,
     pub flink_jobs: Vec<Located<FlinkJob>>,
     pub manifests: Vec<Located<Value>>,
+    /// Documents that claim to be kiln specs, valid or not.
+    pub spec_documents: usize,
 }
 
 /// Parse kiln.yaml only: what the loader needs (exclude globs, output folder) before walking.
@@ -149,6 +151,7 @@ fn classify(
             );
             return;
         }
+        parsed.spec_documents += 1;
         match Kind::from_name(kind) {
             Some(Kind::FlinkJob) => {
                 let errors = schema::validate(Kind::FlinkJob, &value, file, doc);

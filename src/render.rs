@@ -160,7 +160,7 @@ pub fn render(
     // Order and check identities.
     let (objects, problems) = emit::order(objects, &sources);
     diagnostics.extend(problems);
-    let spec_count = parsed.flink_jobs.len();
+    let spec_count = parsed.spec_documents;
     finish(
         Outcome {
             objects,

@@ -30,8 +30,14 @@ pub const FORBIDDEN_FLINK_KEYS: [&str; 3] = [
 /// `flinkConfiguration` keys kiln derives from typed fields: overriding them would make the
 /// rendered job disagree with the parallelism, replicas and autoscaling kiln computed.
 pub const DERIVED_FLINK_KEYS: [(&str, &str); 3] = [
-    ("taskmanager.numberOfTaskSlots", "spec.resources.taskManager.slots"),
-    ("scheduler-mode", "spec.autoscaling.mode (reactive, hpa_reactive, scheduled_hpa)"),
+    (
+        "taskmanager.numberOfTaskSlots",
+        "spec.resources.taskManager.slots",
+    ),
+    (
+        "scheduler-mode",
+        "spec.autoscaling.mode (reactive, hpa_reactive, scheduled_hpa)",
+    ),
     ("job.autoscaler.enabled", "spec.autoscaling.mode: operator"),
 ];
 
@@ -622,7 +628,14 @@ fn flink_job(
         if let Some((_, field)) = DERIVED_FLINK_KEYS.iter().find(|(k, _)| k == key) {
             out.push(
                 Diagnostic::error(format!("\"{key}\" is derived by kiln; set {field} instead"))
-                    .at_key(located.file, located.doc, FieldPath::root().key("spec").key("flinkConfiguration").key(key)),
+                    .at_key(
+                        located.file,
+                        located.doc,
+                        FieldPath::root()
+                            .key("spec")
+                            .key("flinkConfiguration")
+                            .key(key),
+                    ),
             );
         }
         if FORBIDDEN_FLINK_KEYS.contains(&key.as_str()) {

@@ -17,7 +17,10 @@ fn lemo() -> PathBuf {
 /// Copy a folder tree (files and folders only), creating files in reverse order.
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
-    let mut entries: Vec<_> = fs::read_dir(from).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = fs::read_dir(from)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     entries.reverse();
     for entry in entries {
@@ -39,7 +42,9 @@ fn write(root: &Path, path: &str, text: &str) {
 const KILN_YAML: &str = "apiVersion: kiln.dev/v1alpha1\nkind: Config\ndefaults:\n  flink: {image: \"flink:1.19.3\", flinkVersion: \"1.19.3\"}\n";
 
 fn job(name: &str) -> String {
-    format!("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: {name}, namespace: ns}}\nspec:\n  type: jar\n  jar: {{uri: \"local:///a.jar\"}}\n")
+    format!(
+        "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: {name}, namespace: ns}}\nspec:\n  type: jar\n  jar: {{uri: \"local:///a.jar\"}}\n"
+    )
 }
 
 fn listing(dir: &Path) -> Vec<String> {
@@ -59,22 +64,54 @@ fn output_folder_is_replaced_whole() {
     write(root.path(), "jobs/b.yaml", &job("beta"));
     let out = root.path().join("rendered");
 
-    let first = run(kiln().arg("render").arg(root.path()).arg("--output").arg(&out));
+    let first = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .arg("--output")
+        .arg(&out));
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(first.stdout.is_empty(), "stdout stays empty with --output");
-    assert_eq!(listing(&out), [".kiln-output", "ns_flinkdeployment_alpha.yaml", "ns_flinkdeployment_beta.yaml"]);
+    assert_eq!(
+        listing(&out),
+        [
+            ".kiln-output",
+            "ns_flinkdeployment_alpha.yaml",
+            "ns_flinkdeployment_beta.yaml"
+        ]
+    );
     let alpha = fs::read_to_string(out.join("ns_flinkdeployment_alpha.yaml")).unwrap();
-    assert!(alpha.starts_with("apiVersion: flink.apache.org/v1beta1\n"), "{alpha}");
+    assert!(
+        alpha.starts_with("apiVersion: flink.apache.org/v1beta1\n"),
+        "{alpha}"
+    );
 
     // The output folder sits inside the root and is not read back as input.
     fs::remove_file(root.path().join("jobs/b.yaml")).unwrap();
-    let second = run(kiln().arg("render").arg(root.path()).arg("--output").arg(&out).arg("--format=json"));
+    let second = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .arg("--output")
+        .arg(&out)
+        .arg("--format=json"));
     assert_eq!(second.code, 0, "{}", second.stderr);
-    assert_eq!(listing(&out), [".kiln-output", "ns_flinkdeployment_alpha.json"], "stale files removed");
-    let parsed: Value = serde_json::from_str(&fs::read_to_string(out.join("ns_flinkdeployment_alpha.json")).unwrap()).unwrap();
+    assert_eq!(
+        listing(&out),
+        [".kiln-output", "ns_flinkdeployment_alpha.json"],
+        "stale files removed"
+    );
+    let parsed: Value = serde_json::from_str(
+        &fs::read_to_string(out.join("ns_flinkdeployment_alpha.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(parsed["kind"], "FlinkDeployment");
-    let staging: Vec<String> = listing(root.path()).into_iter().filter(|n| n.contains("kiln-new")).collect();
-    assert!(staging.is_empty(), "no staging folder left behind: {staging:?}");
+    let staging: Vec<String> = listing(root.path())
+        .into_iter()
+        .filter(|n| n.contains("kiln-new"))
+        .collect();
+    assert!(
+        staging.is_empty(),
+        "no staging folder left behind: {staging:?}"
+    );
 }
 
 #[test]
@@ -84,12 +121,26 @@ fn output_folder_kiln_did_not_write_is_refused() {
     write(root.path(), "jobs/a.yaml", &job("alpha"));
     let foreign = tempfile::tempdir().unwrap();
     write(foreign.path(), "precious.txt", "keep me\n");
-    let result = run(kiln().arg("render").arg(root.path()).arg("--output").arg(foreign.path()));
+    let result = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .arg("--output")
+        .arg(foreign.path()));
     assert_eq!(result.code, 2);
-    assert!(result.stderr.contains("refusing to replace a folder kiln did not write"), "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains("refusing to replace a folder kiln did not write"),
+        "{}",
+        result.stderr
+    );
     assert_eq!(listing(foreign.path()), ["precious.txt"]);
 
-    let over_root = run(kiln().arg("render").arg(root.path()).arg("--output").arg(root.path()));
+    let over_root = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .arg("--output")
+        .arg(root.path()));
     assert_eq!(over_root.code, 2, "{}", over_root.stderr);
     assert!(root.path().join("kiln.yaml").is_file());
 }
@@ -98,15 +149,35 @@ fn output_folder_kiln_did_not_write_is_refused() {
 fn usage_errors_exit_2() {
     let empty = tempfile::tempdir().unwrap();
     for (args, message) in [
-        (vec!["render".to_string(), "/nonexistent/kiln/root".into()], "no such folder"),
-        (vec!["render".into(), empty.path().display().to_string()], "not a kiln root"),
-        (vec!["render".into(), lemo().display().to_string(), "--kube-version=soon".into()], "not a Kubernetes version"),
-        (vec!["render".into(), "--no-such-flag".into()], "unexpected argument"),
+        (
+            vec!["render".to_string(), "/nonexistent/kiln/root".into()],
+            "no such folder",
+        ),
+        (
+            vec!["render".into(), empty.path().display().to_string()],
+            "not a kiln root",
+        ),
+        (
+            vec![
+                "render".into(),
+                lemo().display().to_string(),
+                "--kube-version=soon".into(),
+            ],
+            "not a Kubernetes version",
+        ),
+        (
+            vec!["render".into(), "--no-such-flag".into()],
+            "unexpected argument",
+        ),
         (vec!["schema".into(), "Nope".into()], "unknown kind"),
     ] {
         let result = run(kiln().args(&args));
         assert_eq!(result.code, 2, "{args:?}: {}", result.stderr);
-        assert!(result.stderr.contains(message), "{args:?}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(message),
+            "{args:?}: {}",
+            result.stderr
+        );
         assert!(result.stdout.is_empty(), "{args:?}");
     }
 }
@@ -117,8 +188,18 @@ fn check_reports_and_strict_fails_on_warnings() {
     let relaxed = run(kiln().arg("check").arg(&fixture));
     assert_eq!(relaxed.code, 0, "{}", relaxed.stderr);
     assert!(relaxed.stdout.is_empty());
-    assert!(relaxed.stderr.contains("warning: spec.image"), "{}", relaxed.stderr);
-    assert!(relaxed.stderr.contains("1 spec, 1 object: 0 errors, 1 warning"), "{}", relaxed.stderr);
+    assert!(
+        relaxed.stderr.contains("warning: spec.image"),
+        "{}",
+        relaxed.stderr
+    );
+    assert!(
+        relaxed
+            .stderr
+            .contains("1 spec, 1 object: 0 errors, 1 warning"),
+        "{}",
+        relaxed.stderr
+    );
 
     let strict = run(kiln().arg("check").arg(&fixture).arg("--strict"));
     assert_eq!(strict.code, 1);
@@ -131,7 +212,10 @@ fn check_reports_and_strict_fails_on_warnings() {
     let d = &report["diagnostics"][0];
     assert_eq!(d["severity"], "warning");
     assert_eq!(d["file"], "jobs/job.yaml");
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(8), Some(10)));
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(8), Some(10))
+    );
     assert_eq!(d["field"], "spec.image");
 }
 
@@ -143,19 +227,37 @@ fn check_json_lists_every_error() {
     let report: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["errors"], 3);
-    let files: Vec<&str> = report["diagnostics"].as_array().unwrap().iter().map(|d| d["file"].as_str().unwrap()).collect();
-    assert_eq!(files, ["jobs/a.yaml", "jobs/b.yaml", "manifests/broken.yaml"]);
+    let files: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["jobs/a.yaml", "jobs/b.yaml", "manifests/broken.yaml"]
+    );
 }
 
 #[test]
 fn schema_prints_the_committed_schemas() {
     let list = run(kiln().arg("schema"));
     assert_eq!(list.code, 0);
-    assert_eq!(list.stdout, "Config\tschemas/kiln.schema.json\nFlinkJob\tschemas/flinkjob.schema.json\n");
-    for (kind, file) in [("FlinkJob", "flinkjob.schema.json"), ("flinkjob", "flinkjob.schema.json"), ("kiln.yaml", "kiln.schema.json")] {
+    assert_eq!(
+        list.stdout,
+        "Config\tschemas/kiln.schema.json\nFlinkJob\tschemas/flinkjob.schema.json\n"
+    );
+    for (kind, file) in [
+        ("FlinkJob", "flinkjob.schema.json"),
+        ("flinkjob", "flinkjob.schema.json"),
+        ("kiln.yaml", "kiln.schema.json"),
+    ] {
         let result = run(kiln().arg("schema").arg(kind));
         assert_eq!(result.code, 0);
-        assert_eq!(result.stdout, fs::read_to_string(project_dir().join("schemas").join(file)).unwrap());
+        assert_eq!(
+            result.stdout,
+            fs::read_to_string(project_dir().join("schemas").join(file)).unwrap()
+        );
     }
 }
 
@@ -169,11 +271,20 @@ fn a_closed_pipe_is_not_an_error() {
         .spawn()
         .unwrap();
     let mut first = [0u8; 16];
-    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
-    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -182,10 +293,21 @@ fn output_is_deterministic() {
     assert_eq!(reference.code, 0, "{}", reference.stderr);
     let copy = tempfile::tempdir().unwrap();
     copy_tree(&lemo(), copy.path());
-    for (lc_all, tz) in [("C", "UTC"), ("de_DE.UTF-8", "Asia/Shanghai"), ("tr_TR.UTF-8", "America/Los_Angeles")] {
-        let again = run(kiln().arg("render").arg(copy.path()).env("LC_ALL", lc_all).env("TZ", tz));
+    for (lc_all, tz) in [
+        ("C", "UTC"),
+        ("de_DE.UTF-8", "Asia/Shanghai"),
+        ("tr_TR.UTF-8", "America/Los_Angeles"),
+    ] {
+        let again = run(kiln()
+            .arg("render")
+            .arg(copy.path())
+            .env("LC_ALL", lc_all)
+            .env("TZ", tz));
         assert_eq!(again.code, 0);
-        assert!(again.stdout == reference.stdout, "output changed with LC_ALL={lc_all} TZ={tz}");
+        assert!(
+            again.stdout == reference.stdout,
+            "output changed with LC_ALL={lc_all} TZ={tz}"
+        );
     }
 }
 
@@ -193,11 +315,22 @@ fn output_is_deterministic() {
 fn argo_cd_destination_namespace_is_the_last_fallback() {
     let root = tempfile::tempdir().unwrap();
     write(root.path(), "kiln.yaml", KILN_YAML);
-    write(root.path(), "job.yaml", &job("alpha").replace(", namespace: ns", ""));
+    write(
+        root.path(),
+        "job.yaml",
+        &job("alpha").replace(", namespace: ns", ""),
+    );
     let without = run(kiln().arg("render").arg(root.path()));
     assert_eq!(without.code, 1);
-    assert!(without.stderr.contains("no namespace"), "{}", without.stderr);
-    let with = run(kiln().arg("render").arg(root.path()).env("ARGOCD_APP_NAMESPACE", "from-argocd"));
+    assert!(
+        without.stderr.contains("no namespace"),
+        "{}",
+        without.stderr
+    );
+    let with = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .env("ARGOCD_APP_NAMESPACE", "from-argocd"));
     assert_eq!(with.code, 0, "{}", with.stderr);
     assert!(with.stdout.contains("namespace: from-argocd\n"));
 }
@@ -207,11 +340,23 @@ fn every_object_carries_the_standard_labels_and_source() {
     let result = run(kiln().arg("render").arg(lemo()));
     for doc in crate::common::documents(&result.stdout) {
         let name = format!("{} {}", doc["kind"], doc["metadata"]["name"]);
-        assert_eq!(doc["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kiln", "{name}");
-        assert_eq!(doc["metadata"]["labels"]["owner"], "data-platform", "{name}");
-        assert!(doc["metadata"]["annotations"]["kiln.dev/source"].is_string(), "{name}");
+        assert_eq!(
+            doc["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kiln",
+            "{name}"
+        );
+        assert_eq!(
+            doc["metadata"]["labels"]["owner"], "data-platform",
+            "{name}"
+        );
+        assert!(
+            doc["metadata"]["annotations"]["kiln.dev/source"].is_string(),
+            "{name}"
+        );
         if doc["kind"] != "NetworkPolicy" {
-            assert!(doc["metadata"]["labels"]["app.kubernetes.io/part-of"].is_string(), "{name}");
+            assert!(
+                doc["metadata"]["labels"]["app.kubernetes.io/part-of"].is_string(),
+                "{name}"
+            );
         }
     }
 }
