@@ -56,7 +56,9 @@ def sources(kiln):
         if (case / "expected.yaml").is_file():
             args_file = case / "args"
             args = args_file.read_text().split() if args_file.is_file() else []
-            roots.append(("fixtures/" + case.name, case / "input", args))
+            root_file = case / "root"
+            root = ROOT / root_file.read_text().strip() if root_file.is_file() else case / "input"
+            roots.append(("fixtures/" + case.name, root, args))
     for name, root, args in roots:
         result = subprocess.run([kiln, "render", str(root), *args], capture_output=True, text=True, env={})
         if result.returncode != 0:

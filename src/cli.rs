@@ -32,6 +32,9 @@ pub struct RenderArgs {
     /// The kiln root: the folder holding kiln.yaml.
     #[arg(default_value = ".")]
     pub path: PathBuf,
+    /// Environment from kiln.yaml (default: its defaultEnvironment).
+    #[arg(long = "env", short = 'e', value_name = "ENV")]
+    pub env: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub format: OutputFormat,
@@ -51,6 +54,17 @@ pub struct CheckArgs {
     /// The kiln root: the folder holding kiln.yaml.
     #[arg(default_value = ".")]
     pub path: PathBuf,
+    /// Environment from kiln.yaml (default: its defaultEnvironment).
+    #[arg(
+        long = "env",
+        short = 'e',
+        value_name = "ENV",
+        conflicts_with = "all_envs"
+    )]
+    pub env: Option<String>,
+    /// Check every environment of kiln.yaml, one after the other.
+    #[arg(long)]
+    pub all_envs: bool,
     /// Fail on warnings too.
     #[arg(long)]
     pub strict: bool,

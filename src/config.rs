@@ -39,6 +39,88 @@ pub struct Config {
     /// write to; kiln never reads it as input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// The environment rendered when none is chosen (`-e`, Argo CD's `environment` parameter
+    /// or `ARGOCD_ENV_KILN_ENV`). Without it, no environment's settings apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_environment: Option<String>,
+    /// Named environments (dev, staging, prod): a namespace, labels and patches each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// One environment.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Environment {
+    /// Namespace of specs without one, in this environment (wins over `defaults.namespace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Labels put on every rendered object in this environment (win over `defaults.labels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Patches, applied in order. A target whose kind is a kiln kind (FlinkJob) patches the
+    /// spec before validation; any other kind patches the rendered manifests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<Patch>,
+}
+
+/// A patch: a target and either an RFC 7386 merge patch or an RFC 6902 JSON patch.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Patch {
+    /// What the patch applies to. It must match at least one spec or object.
+    pub target: Target,
+    /// An RFC 7386 JSON merge patch (`null` removes a field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_patch: Option<serde_json::Value>,
+    /// An RFC 6902 JSON patch: a list of operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_patch: Option<Vec<JsonPatchOperation>>,
+}
+
+/// What a patch applies to; every field given must match.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    /// Kind: a kiln kind (`FlinkJob`) or a rendered kind (`FlinkDeployment`, `CronJob`, ...).
+    pub kind: String,
+    /// Name, or a glob of names (`clickstream-*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Namespace, or a glob of namespaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// A Kubernetes label selector (`team=growth,tier!=batch`, `env in (dev,prod)`, `!legacy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<String>,
+}
+
+/// One RFC 6902 operation.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JsonPatchOperation {
+    /// `add`, `remove`, `replace`, `move`, `copy` or `test`.
+    pub op: JsonPatchOp,
+    /// JSON pointer of the field (`/spec/flinkConfiguration/pipeline.max-parallelism`).
+    pub path: String,
+    /// Value for `add`, `replace` and `test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Source pointer for `move` and `copy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// RFC 6902 operation names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonPatchOp {
+    Add,
+    Remove,
+    Replace,
+    Move,
+    Copy,
+    Test,
 }
 
 /// The kind of kiln.yaml.

@@ -37,6 +37,8 @@ pub struct Parsed {
     pub config: Config,
     /// The kiln.yaml document, for locating its diagnostics (None when the file is empty).
     pub config_doc: Option<Located<()>>,
+    /// Spec documents as read, before environment patches and schema checks.
+    pub spec_values: Vec<Located<(Kind, Value)>>,
     pub flink_jobs: Vec<Located<FlinkJob>>,
     pub manifests: Vec<Located<Value>>,
     /// Documents that claim to be kiln specs, valid or not.
@@ -153,20 +155,11 @@ fn classify(
         }
         parsed.spec_documents += 1;
         match Kind::from_name(kind) {
-            Some(Kind::FlinkJob) => {
-                let errors = schema::validate(Kind::FlinkJob, &value, file, doc);
-                if errors.is_empty() {
-                    if let Some(job) = typed::<FlinkJob>(value, file, doc, diagnostics) {
-                        parsed.flink_jobs.push(Located {
-                            file,
-                            doc,
-                            value: job,
-                        });
-                    }
-                } else {
-                    diagnostics.extend(errors);
-                }
-            }
+            Some(kind @ Kind::FlinkJob) => parsed.spec_values.push(Located {
+                file,
+                doc,
+                value: (kind, value),
+            }),
             Some(Kind::Config) => diagnostics.push(
                 Diagnostic::error("kind Config belongs in kiln.yaml at the root").at(
                     file,
@@ -220,6 +213,49 @@ fn classify(
     }
 }
 
+/// Schema-check the spec documents (after environment patches) and turn them into typed
+/// specs. `patched` holds the indices of `spec_values` an environment patch changed; their
+/// errors say so, since the problem may come from the patch.
+pub fn check_specs(
+    parsed: &mut Parsed,
+    patched: &[usize],
+    environment: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) {
+    for (i, located) in std::mem::take(&mut parsed.spec_values)
+        .into_iter()
+        .enumerate()
+    {
+        let Located {
+            file,
+            doc,
+            value: (kind, value),
+        } = located;
+        let errors = schema::validate(kind, &value, file, doc);
+        if !errors.is_empty() {
+            let note =
+                patched.binary_search(&i).ok().and(environment).map(|env| {
+                    format!("this spec was patched by environment \"{env}\" in kiln.yaml")
+                });
+            diagnostics.extend(errors.into_iter().map(|d| match (&note, d.hint.clone()) {
+                (Some(note), None) => d.with_hint(note.clone()),
+                (Some(note), Some(hint)) => d.with_hint(format!("{hint} ({note})")),
+                (None, _) => d,
+            }));
+            continue;
+        }
+        if kind == Kind::FlinkJob
+            && let Some(job) = typed::<FlinkJob>(value, file, doc, diagnostics)
+        {
+            parsed.flink_jobs.push(Located {
+                file,
+                doc,
+                value: job,
+            });
+        }
+    }
+}
+
 /// Schema-valid JSON into its Rust type. A failure here means the schema and the type
 /// disagree; it is still reported as a located error, never a panic.
 fn typed<T: DeserializeOwned>(
@@ -249,6 +285,7 @@ mod tests {
         let mut parsed = Parsed::default();
         let mut diagnostics = Diagnostics::new();
         parse_documents(&files, 0, &mut parsed, &mut diagnostics);
+        check_specs(&mut parsed, &[], None, &mut diagnostics);
         let messages = diagnostics
             .into_sorted()
             .into_iter()

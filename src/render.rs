@@ -13,8 +13,10 @@ use crate::emit;
 use crate::expand::{self, MANAGED_BY, Object, SOURCE_ANNOTATION};
 use crate::load::{self, Files, UsageError, WalkOptions};
 use crate::parse::{self, Located, Parsed};
+use crate::patch::{self, Patchable, Stage};
 use crate::path::FieldPath;
 use crate::source::{self, SourceFile};
+use crate::suggest;
 use crate::validate::{self, Context, FlinkPlan, Settings};
 
 /// Choices that come from the command line or Argo CD, not from the repository.
@@ -26,6 +28,8 @@ pub struct Options {
     pub kube_version: Option<KubeVersion>,
     /// Output folder relative to the root, never read as input.
     pub output_folder: Option<String>,
+    /// The environment to render (`-e`); else kiln.yaml's `defaultEnvironment`.
+    pub environment: Option<String>,
 }
 
 /// A Kubernetes minor version.
@@ -117,6 +121,42 @@ pub fn render(
     parsed.config = config;
     parsed.config_doc = config_doc;
     parse::parse_documents(&sources[1..], 1, &mut parsed, &mut diagnostics);
+    let environment = if config_readable {
+        select_environment(&parsed, options.environment.as_deref(), &mut diagnostics)
+    } else {
+        None
+    };
+    let environment = environment.as_ref().map(|(name, env)| (name.as_str(), env));
+
+    // Patch specs (environment), then check them against their schemas.
+    let (patches, problems) = environment
+        .map(|(name, env)| patch::compile(name, env))
+        .unwrap_or_default();
+    patch::located(problems, 0, &mut diagnostics);
+    let default_namespace = environment
+        .and_then(|(_, env)| env.namespace.clone())
+        .or_else(|| parsed.config.defaults.namespace.clone());
+    let mut spec_items: Vec<Patchable<'_>> = parsed
+        .spec_values
+        .iter_mut()
+        .map(|s| Patchable {
+            describe: describe(&s.value.1, sources.get(s.file)),
+            value: &mut s.value.1,
+        })
+        .collect();
+    let (problems, patched_specs) = patch::apply(
+        &patches,
+        Stage::Specs,
+        &mut spec_items,
+        default_namespace.as_deref(),
+    );
+    patch::located(problems, 0, &mut diagnostics);
+    parse::check_specs(
+        &mut parsed,
+        &patched_specs,
+        environment.map(|(name, _)| name),
+        &mut diagnostics,
+    );
 
     // Validate and resolve.
     let ctx = Context {
@@ -125,6 +165,7 @@ pub fn render(
         sources: &sources,
         files,
         fallback_namespace: options.fallback_namespace.as_deref(),
+        environment,
     };
     let settings = validate::settings(&ctx, &mut diagnostics);
     let plans = if config_readable {
@@ -157,6 +198,17 @@ pub fn render(
         }
     }
 
+    // Patch manifests (environment).
+    let mut object_items: Vec<Patchable<'_>> = objects
+        .iter_mut()
+        .map(|o| Patchable {
+            describe: describe(&o.value, None),
+            value: &mut o.value,
+        })
+        .collect();
+    let (problems, _) = patch::apply(&patches, Stage::Manifests, &mut object_items, None);
+    patch::located(problems, 0, &mut diagnostics);
+
     // Order and check identities.
     let (objects, problems) = emit::order(objects, &sources);
     diagnostics.extend(problems);
@@ -171,6 +223,55 @@ pub fn render(
         },
         diagnostics,
     )
+}
+
+/// The environment to render: `-e`, else `defaultEnvironment`; an unknown name is an error.
+fn select_environment(
+    parsed: &Parsed,
+    requested: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) -> Option<(String, crate::config::Environment)> {
+    let config = &parsed.config;
+    let name = requested.or(config.default_environment.as_deref())?;
+    if let Some(environment) = config.environments.get(name) {
+        return Some((name.to_string(), environment.clone()));
+    }
+    let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
+    let known = if known.is_empty() {
+        "kiln.yaml defines no environments".to_string()
+    } else {
+        format!("kiln.yaml defines {}", known.join(", "))
+    };
+    let mut d = Diagnostic::error(format!("unknown environment \"{name}\"; {known}"));
+    if let Some(near) = suggest::closest(name, config.environments.keys().map(String::as_str)) {
+        d = d.with_hint(format!("did you mean \"{near}\"?"));
+    }
+    d = match (&parsed.config_doc, requested) {
+        (Some(doc), None) => d.at(doc.file, doc.doc, FieldPath::parse("defaultEnvironment")),
+        _ => d.in_file(crate::load::CONFIG_FILE),
+    };
+    diagnostics.push(d);
+    None
+}
+
+/// `FlinkJob clickstream (jobs/clickstream.yaml)` or `FlinkDeployment prod/clickstream`.
+fn describe(value: &Value, source: Option<&SourceFile>) -> String {
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match (
+        source,
+        value.pointer("/metadata/namespace").and_then(Value::as_str),
+    ) {
+        (Some(file), _) => format!("{kind} {name} ({})", file.path),
+        (None, Some(ns)) => format!("{kind} {ns}/{name}"),
+        (None, None) => format!("{kind} {name}"),
+    }
 }
 
 fn finish(mut outcome: Outcome, mut diagnostics: Diagnostics) -> Outcome {

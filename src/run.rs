@@ -96,6 +96,7 @@ fn kube_version(text: Option<&str>) -> Result<Option<KubeVersion>, String> {
 /// Load and render a root; `Err` is a usage error already printed (its exit code).
 fn render_root(
     path: &Path,
+    environment: Option<&str>,
     kube_version: Option<KubeVersion>,
     output: Option<&Path>,
 ) -> Result<Outcome, i32> {
@@ -107,6 +108,7 @@ fn render_root(
             .filter(|s| !s.is_empty()),
         kube_version,
         output_folder,
+        environment: environment.map(str::to_string),
     };
     let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
     Ok(render::render(
@@ -138,7 +140,12 @@ fn render_command(args: &RenderArgs) -> i32 {
         Ok(v) => v,
         Err(e) => return usage_error(e),
     };
-    let outcome = match render_root(&args.path, kube, args.output.as_deref()) {
+    let outcome = match render_root(
+        &args.path,
+        args.env.as_deref(),
+        kube,
+        args.output.as_deref(),
+    ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };
@@ -190,15 +197,20 @@ fn render_command(args: &RenderArgs) -> i32 {
     }
 }
 
-fn check_command(args: &CheckArgs) -> i32 {
-    let kube = match kube_version(args.kube_version.as_deref()) {
-        Ok(v) => v,
-        Err(e) => return usage_error(e),
-    };
-    let mut outcome = match render_root(&args.path, kube, None) {
-        Ok(outcome) => outcome,
-        Err(code) => return code,
-    };
+/// What `kiln check` found for one environment.
+#[derive(Debug, serde::Serialize)]
+struct Report {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<String>,
+    ok: bool,
+    errors: usize,
+    warnings: usize,
+    specs: usize,
+    objects: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn report(mut outcome: Outcome, environment: Option<String>, strict: bool) -> Report {
     if !outcome.has_errors() && outcome.objects.is_empty() {
         outcome.diagnostics.push(Diagnostic::warning(
             "nothing to render: an empty render makes Argo CD prune the whole app",
@@ -206,18 +218,58 @@ fn check_command(args: &CheckArgs) -> i32 {
     }
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = outcome.diagnostics.len() - errors;
-    let failed = errors > 0 || (args.strict && warnings > 0);
+    Report {
+        environment,
+        ok: errors == 0 && !(strict && warnings > 0),
+        errors,
+        warnings,
+        specs: outcome.spec_count,
+        objects: if errors > 0 { 0 } else { outcome.objects.len() },
+        diagnostics: outcome.diagnostics,
+    }
+}
+
+/// Environment names of the root's kiln.yaml (empty when it has none or cannot be read).
+fn environment_names(path: &Path) -> Result<Vec<String>, i32> {
+    let root = load::find_root(path).map_err(usage_error)?;
+    let Ok(file) = load::read_config(&root) else {
+        return Ok(Vec::new());
+    };
+    let mut scratch = crate::diagnostic::Diagnostics::new();
+    let (config, _) = crate::parse::parse_config(&file, 0, &mut scratch);
+    Ok(config.environments.into_keys().collect())
+}
+
+fn check_command(args: &CheckArgs) -> i32 {
+    let kube = match kube_version(args.kube_version.as_deref()) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let environments: Vec<Option<String>> = if args.all_envs {
+        match environment_names(&args.path) {
+            Ok(names) if names.is_empty() => vec![None],
+            Ok(names) => names.into_iter().map(Some).collect(),
+            Err(code) => return code,
+        }
+    } else {
+        vec![args.env.clone()]
+    };
+    let mut reports = Vec::new();
+    for environment in environments {
+        match render_root(&args.path, environment.as_deref(), kube, None) {
+            Ok(outcome) => reports.push(report(outcome, environment, args.strict)),
+            Err(code) => return code,
+        }
+    }
+    let ok = reports.iter().all(|r| r.ok);
     match args.format {
         ReportFormat::Json => {
-            let report = serde_json::json!({
-                "ok": !failed,
-                "errors": errors,
-                "warnings": warnings,
-                "specs": outcome.spec_count,
-                "objects": if errors > 0 { 0 } else { outcome.objects.len() },
-                "diagnostics": outcome.diagnostics,
-            });
-            let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            let value = if args.all_envs {
+                serde_json::json!({"ok": ok, "environments": reports})
+            } else {
+                serde_json::to_value(&reports[0]).unwrap_or_default()
+            };
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
             text.push('\n');
             let code = write_stdout(&text);
             if code != EXIT_OK {
@@ -225,24 +277,31 @@ fn check_command(args: &CheckArgs) -> i32 {
             }
         }
         ReportFormat::Text => {
-            print_diagnostics(&outcome.diagnostics);
-            eprintln!(
-                "kiln: {} spec{}, {} object{}: {errors} error{}, {warnings} warning{}{}",
-                outcome.spec_count,
-                plural(outcome.spec_count),
-                if errors > 0 { 0 } else { outcome.objects.len() },
-                plural(outcome.objects.len()),
-                plural(errors),
-                plural(warnings),
-                if args.strict && warnings > 0 && errors == 0 {
-                    " (--strict: warnings fail)"
-                } else {
-                    ""
+            for r in &reports {
+                if let (true, Some(env)) = (args.all_envs, &r.environment) {
+                    eprintln!("kiln: environment {env}:");
                 }
-            );
+                print_diagnostics(&r.diagnostics);
+                eprintln!(
+                    "kiln: {} spec{}, {} object{}: {} error{}, {} warning{}{}",
+                    r.specs,
+                    plural(r.specs),
+                    r.objects,
+                    plural(r.objects),
+                    r.errors,
+                    plural(r.errors),
+                    r.warnings,
+                    plural(r.warnings),
+                    if args.strict && r.warnings > 0 && r.errors == 0 {
+                        " (--strict: warnings fail)"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
-    if failed { EXIT_INVALID } else { EXIT_OK }
+    if ok { EXIT_OK } else { EXIT_INVALID }
 }
 
 fn schema_command(args: &SchemaArgs) -> i32 {

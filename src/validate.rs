@@ -52,6 +52,8 @@ pub struct Context<'a> {
     pub files: &'a dyn Files,
     /// The last namespace fallback (Argo CD's destination namespace).
     pub fallback_namespace: Option<&'a str>,
+    /// The chosen environment, if any: its name and settings.
+    pub environment: Option<(&'a str, &'a crate::config::Environment)>,
 }
 
 /// kiln.yaml, checked and merged with the built-ins.
@@ -245,13 +247,39 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
             ));
         }
     }
+    let mut labels = defaults.labels.clone();
+    for (name, environment) in &config.environments {
+        let path = FieldPath::root().key("environments").key(name);
+        if !quantity::is_dns_label(name, 63) {
+            diagnostics.push(at(
+                path.clone(),
+                Diagnostic::error(format!("environment name \"{name}\" is not a DNS label")),
+            ));
+        }
+        if let Some(ns) = &environment.namespace
+            && !quantity::is_dns_label(ns, 63)
+        {
+            diagnostics.push(at(
+                path.key("namespace"),
+                Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
+            ));
+        }
+        for (key, value) in &environment.labels {
+            if let Some(problem) = label_problem(key, value) {
+                diagnostics.push(at(path.key("labels").key(key), Diagnostic::error(problem)));
+            }
+        }
+    }
+    if let Some((_, environment)) = ctx.environment {
+        labels.extend(environment.labels.clone());
+    }
     Settings {
         profiles,
         presets,
         flink_version,
         time_zone: defaults.time_zone.clone(),
         scaler_image,
-        labels: defaults.labels.clone(),
+        labels,
     }
 }
 
@@ -318,11 +346,12 @@ fn flink_job(
         ));
     }
 
-    // Namespace: the spec's, then kiln.yaml's default, then Argo CD's destination namespace.
+    // Namespace: the spec's, the environment's, kiln.yaml's default, Argo CD's destination.
     let namespace = job
         .metadata
         .namespace
         .clone()
+        .or_else(|| ctx.environment.and_then(|(_, e)| e.namespace.clone()))
         .or_else(|| ctx.config.defaults.namespace.clone())
         .or_else(|| ctx.fallback_namespace.map(str::to_string));
     let namespace = if let Some(ns) = namespace {
@@ -336,7 +365,7 @@ fn flink_job(
     } else {
         out.push(err(
             "metadata",
-            "no namespace: set metadata.namespace or defaults.namespace in kiln.yaml".to_string(),
+            "no namespace: set metadata.namespace, the environment's namespace or defaults.namespace in kiln.yaml".to_string(),
         ));
         String::new()
     };

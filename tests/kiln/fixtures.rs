@@ -3,7 +3,9 @@
 //! - `expected.yaml`: what `kiln render` prints on success (exit 0), and
 //!   `expected-warnings.txt`: its stderr when it warns (absent: stderr must be empty);
 //! - or `expected-error.txt`: the stderr of a failed render (exit 1, stdout empty);
-//! - optionally `args`: extra command-line arguments, one per line.
+//! - optionally `args`: extra command-line arguments, one per line;
+//! - instead of `input/`, a file `root` naming a kiln root of the project (`examples/lemo`),
+//!   so an example's environments get goldens without a copy.
 //!
 //! Adding a test case means adding a folder. `KILN_BLESS=1 cargo test fixtures` rewrites the
 //! expectations; review every changed file as if it were code.
@@ -14,7 +16,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{bless, case_dirs, diff, kiln, read, run};
+use crate::common::{bless, case_dirs, diff, kiln, project_dir, read, run};
 
 const EXPECTED: &str = "expected.yaml";
 const WARNINGS: &str = "expected-warnings.txt";
@@ -51,7 +53,10 @@ fn args(dir: &Path) -> Vec<String> {
 }
 
 fn check_case(dir: &Path) -> Result<(), String> {
-    let input = dir.join("input");
+    let input = match read(&dir.join("root")) {
+        Some(root) => project_dir().join(root.trim()),
+        None => dir.join("input"),
+    };
     let extra = args(dir);
     let result = run(kiln().arg("render").arg(&input).args(&extra));
     if bless() {
@@ -147,10 +152,11 @@ fn output_folder_untouched(input: &Path, extra: &[String]) -> Result<(), String>
 
 /// `kiln check` reports the same diagnostics as a failed render.
 fn check_agrees(input: &Path, extra: &[String], expected_error: &str) -> Result<(), String> {
-    let result = run(kiln()
-        .arg("check")
-        .arg(input)
-        .args(extra.iter().filter(|a| a.starts_with("--kube-version"))));
+    let result = run(kiln().arg("check").arg(input).args(
+        extra
+            .iter()
+            .filter(|a| a.starts_with("--kube-version") || a.starts_with("--env")),
+    ));
     if result.code != 1 {
         return Err(format!("kiln check exit code {} (expected 1)", result.code));
     }

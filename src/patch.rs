@@ -1,0 +1,366 @@
+//! Environment patches ("kustomize-free"): RFC 7386 merge patches and RFC 6902 JSON patches.
+//!
+//! A patch whose target kind is a kiln kind patches spec documents before validation and
+//! expansion; any other kind patches rendered objects (and pass-through manifests) after
+//! expansion. Patches apply in the order kiln.yaml lists them. A patch that matches nothing,
+//! or a JSON patch operation that fails, is an error located at the patch in kiln.yaml.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobMatcher};
+use serde_json::Value;
+
+use crate::config::{Environment, Patch};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::path::FieldPath;
+use crate::selector::Selector;
+use crate::spec::Kind;
+
+/// When a patch applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// To spec documents, before validation.
+    Specs,
+    /// To rendered objects, after expansion.
+    Manifests,
+}
+
+/// One patch, ready to match and apply.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Field path of the patch in kiln.yaml (`environments.prod.patches[1]`).
+    pub path: FieldPath,
+    pub patch: Patch,
+    name: Option<GlobMatcher>,
+    namespace: Option<GlobMatcher>,
+    selector: Option<Selector>,
+    operations: Option<json_patch::Patch>,
+}
+
+impl Compiled {
+    pub fn stage(&self) -> Stage {
+        if Kind::from_name(&self.patch.target.kind).is_some_and(|k| k != Kind::Config) {
+            Stage::Specs
+        } else {
+            Stage::Manifests
+        }
+    }
+
+    /// `kind FlinkDeployment, name clickstream-*, labelSelector team=growth`.
+    pub fn describe_target(&self) -> String {
+        let t = &self.patch.target;
+        let mut parts = vec![format!("kind {}", t.kind)];
+        if let Some(name) = &t.name {
+            parts.push(format!("name {name}"));
+        }
+        if let Some(namespace) = &t.namespace {
+            parts.push(format!("namespace {namespace}"));
+        }
+        if let Some(selector) = &t.label_selector {
+            parts.push(format!("labelSelector {selector}"));
+        }
+        parts.join(", ")
+    }
+
+    fn matches(&self, object: &Value, default_namespace: Option<&str>) -> bool {
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .or(default_namespace)
+            .unwrap_or_default();
+        let labels: BTreeMap<String, String> = object
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        kind == self.patch.target.kind
+            && self.name.as_ref().is_none_or(|g| g.is_match(name))
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|g| g.is_match(namespace))
+            && self.selector.as_ref().is_none_or(|s| s.matches(&labels))
+    }
+
+    fn apply(&self, object: &mut Value) -> Result<(), String> {
+        if let Some(merge) = &self.patch.merge_patch {
+            json_patch::merge(object, merge);
+        }
+        if let Some(operations) = &self.operations {
+            json_patch::patch(object, operations).map_err(|e| {
+                format!("operation {} ({}) failed: {}", e.operation, e.path, e.kind)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Compile an environment's patches. Problems (both or neither of mergePatch/jsonPatch, bad
+/// globs or selectors) are errors at the patch; such patches are left out.
+pub fn compile(
+    name: &str,
+    environment: &Environment,
+) -> (Vec<Compiled>, Vec<(FieldPath, Diagnostic)>) {
+    let mut compiled = Vec::new();
+    let mut problems = Vec::new();
+    for (i, patch) in environment.patches.iter().enumerate() {
+        let path = FieldPath::root()
+            .key("environments")
+            .key(name)
+            .key("patches")
+            .index(i);
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: String| {
+            let at = if field.is_empty() {
+                path.clone()
+            } else {
+                path.clone().join(&FieldPath::parse(field))
+            };
+            errors.push((at, Diagnostic::error(message)));
+        };
+        match (&patch.merge_patch, &patch.json_patch) {
+            (Some(_), Some(_)) => fail("", "set one of mergePatch or jsonPatch, not both".into()),
+            (None, None) => fail("", "a patch needs mergePatch or jsonPatch".into()),
+            _ => {}
+        }
+        let glob = |pattern: &Option<String>, field: &str, fail: &mut dyn FnMut(&str, String)| {
+            pattern.as_ref().and_then(|p| match Glob::new(p) {
+                Ok(g) => Some(g.compile_matcher()),
+                Err(e) => {
+                    fail(field, format!("invalid glob \"{p}\": {e}"));
+                    None
+                }
+            })
+        };
+        let name_glob = glob(&patch.target.name, "target.name", &mut fail);
+        let namespace_glob = glob(&patch.target.namespace, "target.namespace", &mut fail);
+        let selector =
+            patch
+                .target
+                .label_selector
+                .as_ref()
+                .and_then(|s| match Selector::parse(s) {
+                    Ok(selector) => Some(selector),
+                    Err(e) => {
+                        fail("target.labelSelector", e);
+                        None
+                    }
+                });
+        let operations = patch.json_patch.as_ref().and_then(|ops| {
+            let value = serde_json::to_value(ops).unwrap_or(Value::Null);
+            match serde_json::from_value::<json_patch::Patch>(value) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    fail("jsonPatch", format!("invalid JSON patch: {e}"));
+                    None
+                }
+            }
+        });
+        if patch.target.kind == Kind::Config.name() {
+            fail("target.kind", "kiln.yaml itself cannot be patched".into());
+        }
+        if errors.is_empty() {
+            compiled.push(Compiled {
+                path,
+                patch: patch.clone(),
+                name: name_glob,
+                namespace: namespace_glob,
+                selector,
+                operations,
+            });
+        }
+        problems.extend(errors);
+    }
+    (compiled, problems)
+}
+
+/// Something a patch may apply to, and where it came from (for messages).
+pub struct Patchable<'a> {
+    pub value: &'a mut Value,
+    /// `FlinkJob clickstream (jobs/clickstream.yaml)`.
+    pub describe: String,
+}
+
+/// Apply every patch of `stage` to the matching items, in order. Returns, per patch that
+/// failed or matched nothing, its path in kiln.yaml and the error; and the indices of the items
+/// that were patched.
+pub fn apply(
+    patches: &[Compiled],
+    stage: Stage,
+    items: &mut [Patchable<'_>],
+    default_namespace: Option<&str>,
+) -> (Vec<(FieldPath, Diagnostic)>, Vec<usize>) {
+    let mut problems = Vec::new();
+    let mut touched = Vec::new();
+    for patch in patches.iter().filter(|p| p.stage() == stage) {
+        let mut matched = 0;
+        for (i, item) in items.iter_mut().enumerate() {
+            if !patch.matches(item.value, default_namespace) {
+                continue;
+            }
+            matched += 1;
+            match patch.apply(item.value) {
+                Ok(()) => touched.push(i),
+                Err(e) => problems.push((
+                    patch.path.clone(),
+                    Diagnostic::error(format!("patch on {} failed: {e}", item.describe))
+                        .with_hint(format!("target: {}", patch.describe_target())),
+                )),
+            }
+        }
+        if matched == 0 {
+            problems.push((
+                patch.path.clone(),
+                Diagnostic::error(format!(
+                    "patch matches nothing: {}",
+                    patch.describe_target()
+                )),
+            ));
+        }
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    (problems, touched)
+}
+
+/// Diagnostics of a patch, located in kiln.yaml.
+pub fn located(
+    problems: Vec<(FieldPath, Diagnostic)>,
+    config_file: usize,
+    diagnostics: &mut Diagnostics,
+) {
+    for (path, d) in problems {
+        diagnostics.push(d.at(config_file, 0, path));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn environment(patches: &Value) -> Environment {
+        serde_json::from_value(json!({"patches": patches})).unwrap()
+    }
+
+    fn objects() -> Vec<Value> {
+        vec![
+            json!({"kind": "FlinkDeployment", "metadata": {"name": "click-a", "namespace": "prod", "labels": {"team": "growth"}}, "spec": {"x": 1}}),
+            json!({"kind": "FlinkDeployment", "metadata": {"name": "other", "namespace": "prod", "labels": {"team": "ads"}}, "spec": {"x": 1}}),
+            json!({"kind": "CronJob", "metadata": {"name": "click-a-scale", "namespace": "prod"}, "spec": {}}),
+        ]
+    }
+
+    fn run(patches: &Value) -> (Vec<Value>, Vec<String>) {
+        let (compiled, problems) = compile("prod", &environment(patches));
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut values = objects();
+        let mut items: Vec<Patchable<'_>> = values
+            .iter_mut()
+            .map(|v| Patchable {
+                describe: "object".into(),
+                value: v,
+            })
+            .collect();
+        let (problems, _) = apply(&compiled, Stage::Manifests, &mut items, None);
+        let messages = problems
+            .into_iter()
+            .map(|(p, d)| format!("{p}: {}", d.message))
+            .collect();
+        (values, messages)
+    }
+
+    #[test]
+    fn merge_patch_by_selector() {
+        let (values, problems) = run(
+            &json!([{"target": {"kind": "FlinkDeployment", "labelSelector": "team=growth"}, "mergePatch": {"spec": {"x": 2, "y": true}}}]),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(values[0]["spec"], json!({"x": 2, "y": true}));
+        assert_eq!(values[1]["spec"], json!({"x": 1}));
+    }
+
+    #[test]
+    fn json_patch_by_name_glob() {
+        let (values, problems) = run(
+            &json!([{"target": {"kind": "FlinkDeployment", "name": "click-*"}, "jsonPatch": [{"op": "add", "path": "/spec/z", "value": "720"}]}]),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(values[0]["spec"]["z"], "720");
+        assert!(values[1]["spec"].get("z").is_none());
+    }
+
+    #[test]
+    fn failures_and_misses_name_the_patch() {
+        let (values, problems) = run(&json!([
+            {"target": {"kind": "Service"}, "mergePatch": {"a": 1}},
+            {"target": {"kind": "FlinkDeployment", "name": "other"}, "jsonPatch": [{"op": "add", "path": "/spec/q", "value": 1}, {"op": "replace", "path": "/spec/missing/deep", "value": 1}]},
+        ]));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(
+            problems[0],
+            "environments.prod.patches[0]: patch matches nothing: kind Service"
+        );
+        assert!(problems[1].starts_with("environments.prod.patches[1]: patch on object failed: operation 1 (/spec/missing/deep)"), "{}", problems[1]);
+        assert!(
+            values[1]["spec"].get("q").is_none(),
+            "a failed JSON patch is rolled back whole"
+        );
+    }
+
+    #[test]
+    fn malformed_patches_are_refused() {
+        let (compiled, problems) = compile(
+            "prod",
+            &environment(&json!([
+                {"target": {"kind": "FlinkJob"}, "mergePatch": {}, "jsonPatch": []},
+                {"target": {"kind": "FlinkJob"}},
+                {"target": {"kind": "FlinkJob", "labelSelector": "a in b"}, "mergePatch": {}},
+            ])),
+        );
+        assert!(compiled.is_empty());
+        let messages: Vec<String> = problems
+            .iter()
+            .map(|(p, d)| format!("{p}: {}", d.message))
+            .collect();
+        assert_eq!(
+            messages[0],
+            "environments.prod.patches[0]: set one of mergePatch or jsonPatch, not both"
+        );
+        assert_eq!(
+            messages[1],
+            "environments.prod.patches[1]: a patch needs mergePatch or jsonPatch"
+        );
+        assert!(
+            messages[2].starts_with("environments.prod.patches[2].target.labelSelector: "),
+            "{}",
+            messages[2]
+        );
+    }
+
+    #[test]
+    fn stages() {
+        let (compiled, _) = compile(
+            "prod",
+            &environment(&json!([
+                {"target": {"kind": "FlinkJob"}, "mergePatch": {}},
+                {"target": {"kind": "FlinkDeployment"}, "mergePatch": {}},
+            ])),
+        );
+        assert_eq!(compiled[0].stage(), Stage::Specs);
+        assert_eq!(compiled[1].stage(), Stage::Manifests);
+    }
+}
