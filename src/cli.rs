@@ -25,6 +25,18 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the JSON Schema of a kind (FlinkJob, Config); without KIND, list the kinds.
     Schema(SchemaArgs),
+    /// The Argo CD config-management plugin's entry points (see plugin.yaml).
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render the app in the current folder as argocd-cmp-server runs it: environment from
+    /// the `environment` parameter, ARGOCD_ENV_KILN_ENV or defaultEnvironment.
+    Generate,
+    /// Print the parameter announcements (a JSON list) for the Argo CD UI.
+    Params,
 }
 
 #[derive(Debug, clap::Args)]

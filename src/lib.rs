@@ -4,6 +4,7 @@
 //! [`load`] → [`parse`] → [`validate`] → [`expand`] → [`emit`], driven by [`render`].
 //! The command line lives in [`cli`] and [`run`].
 
+pub mod argocd;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success · 1 invalid input · 2 usage or environment error (and internal
 //! errors: a panic is caught and reported as "internal error, please report").
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::panic;
@@ -11,7 +12,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-use crate::cli::{CheckArgs, Cli, Command, OutputFormat, RenderArgs, ReportFormat, SchemaArgs};
+use crate::argocd;
+use crate::cli::{
+    ArgocdCommand, CheckArgs, Cli, Command, OutputFormat, RenderArgs, ReportFormat, SchemaArgs,
+};
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Format};
 use crate::load::{self, DiskFiles};
@@ -61,6 +65,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Render(args) => render_command(&args),
         Command::Check(args) => check_command(&args),
         Command::Schema(args) => schema_command(&args),
+        Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
+        Command::Argocd(ArgocdCommand::Params) => argocd_params(),
     }
 }
 
@@ -323,6 +329,104 @@ fn schema_command(args: &SchemaArgs) -> i32 {
             Kind::ALL.map(Kind::name).join(", ")
         )),
     }
+}
+
+/// The plugin's variables from the process environment (nothing else is read).
+fn plugin_variables() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| argocd::is_plugin_variable(k))
+        .collect()
+}
+
+/// `kiln argocd generate`: argocd-cmp-server runs it with exec (no shell) in the app's folder
+/// of a fresh copy of the repository. stdout gets only manifests; stderr, shown in the Argo
+/// CD UI on failure, stays short.
+fn argocd_generate() -> i32 {
+    let vars = plugin_variables();
+    let parameters = match argocd::parameters(&vars) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    for unknown in &parameters.unknown {
+        eprintln!("kiln: warning: ignoring unknown parameter \"{unknown}\"");
+    }
+    let kube_version = match argocd::kube_version(&vars) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let root = match load::find_root(Path::new(".")) {
+        Ok(root) => root,
+        Err(e) => return usage_error(e),
+    };
+    let options = Options {
+        fallback_namespace: vars
+            .get("ARGOCD_APP_NAMESPACE")
+            .filter(|v| !v.is_empty())
+            .cloned(),
+        kube_version,
+        output_folder: None,
+        environment: argocd::environment(&parameters, &vars),
+    };
+    let (sources, diagnostics) = match render::load(&root, &options) {
+        Ok(loaded) => loaded,
+        Err(e) => return usage_error(e),
+    };
+    let mut outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
+    let renders_flink = outcome
+        .objects
+        .iter()
+        .any(|o| o.kind() == "FlinkDeployment");
+    if !outcome.has_errors() {
+        outcome
+            .diagnostics
+            .extend(argocd::missing_operator(&vars, renders_flink));
+    }
+    print_diagnostics(&outcome.diagnostics);
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = outcome.diagnostics.len() - errors;
+    if errors > 0 {
+        eprintln!("kiln: {errors} error{}; nothing rendered", plural(errors));
+        return EXIT_INVALID;
+    }
+    if parameters.strict == Some(true) && warnings > 0 {
+        eprintln!(
+            "kiln: strict: {warnings} warning{} fail the render",
+            plural(warnings)
+        );
+        return EXIT_INVALID;
+    }
+    if outcome.objects.is_empty() {
+        eprintln!(
+            "kiln: error: nothing to render: an empty render would make Argo CD prune the whole app"
+        );
+        return EXIT_INVALID;
+    }
+    write_stdout(&emit::yaml_stream(&outcome.objects))
+}
+
+/// `kiln argocd params`: the parameter announcements, from kiln.yaml in the current folder.
+fn argocd_params() -> i32 {
+    let root = match load::find_root(Path::new(".")) {
+        Ok(root) => root,
+        Err(e) => return usage_error(e),
+    };
+    let file = match load::read_config(&root) {
+        Ok(file) => file,
+        Err(d) => {
+            print_diagnostics(&[d]);
+            return EXIT_INVALID;
+        }
+    };
+    let mut diagnostics = crate::diagnostic::Diagnostics::new();
+    let (config, _) = crate::parse::parse_config(&file, 0, &mut diagnostics);
+    if diagnostics.has_errors() {
+        crate::source::resolve(&mut diagnostics, &[file]);
+        print_diagnostics(&diagnostics.into_sorted());
+        return EXIT_INVALID;
+    }
+    let mut text = serde_json::to_string(&argocd::announcements(&config)).unwrap_or_default();
+    text.push('\n');
+    write_stdout(&text)
 }
 
 fn plural(n: usize) -> &'static str {

@@ -3,6 +3,7 @@
 //! `KILN_BLESS=1 cargo test` rewrites every expectation (fixture outputs, committed schemas)
 //! after a deliberate change; review the diff like code.
 
+mod argocd;
 mod cli;
 mod common;
 mod crd;
