@@ -360,3 +360,59 @@ fn every_object_carries_the_standard_labels_and_source() {
         }
     }
 }
+
+#[test]
+fn check_all_envs_reports_each_environment() {
+    // prod's patch matches nothing; dev is clean.
+    let fixture = project_dir().join("fixtures/err-patch-matches-nothing/input");
+    let text = run(kiln().arg("check").arg(&fixture).arg("--all-envs"));
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    let dev = text
+        .stderr
+        .find("kiln: environment dev:")
+        .expect("a dev section");
+    let prod = text
+        .stderr
+        .find("kiln: environment prod:")
+        .expect("a prod section");
+    assert!(dev < prod);
+    assert!(text.stderr[prod..].contains("patch matches nothing"));
+    assert!(
+        !text.stderr[dev..prod].contains(": error:"),
+        "{}",
+        &text.stderr[dev..prod]
+    );
+
+    let json = run(kiln()
+        .arg("check")
+        .arg(&fixture)
+        .arg("--all-envs")
+        .arg("--format=json"));
+    assert_eq!(json.code, 1);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let environments = report["environments"].as_array().unwrap();
+    assert_eq!(environments.len(), 2);
+    assert_eq!(
+        (
+            environments[0]["environment"].as_str(),
+            environments[0]["ok"].as_bool()
+        ),
+        (Some("dev"), Some(true))
+    );
+    assert_eq!(
+        (
+            environments[1]["environment"].as_str(),
+            environments[1]["errors"].as_u64()
+        ),
+        (Some("prod"), Some(2))
+    );
+
+    let conflicting = run(kiln()
+        .arg("check")
+        .arg(&fixture)
+        .arg("--all-envs")
+        .arg("-e")
+        .arg("dev"));
+    assert_eq!(conflicting.code, 2, "-e and --all-envs exclude each other");
+}
