@@ -23,7 +23,11 @@ pub enum Command {
     Render(RenderArgs),
     /// Validate everything under PATH and report all errors and warnings.
     Check(CheckArgs),
-    /// Print the JSON Schema of a kind (FlinkJob, Config); without KIND, list the kinds.
+    /// Show pools (replicas, business distribution, GPUs, removable pods) and Flink jobs
+    /// (mode, replica range, schedules, weekly TaskManager-hours).
+    Status(StatusArgs),
+    /// Print the JSON Schema of a kind (FlinkJob, ModelPool, BusinessService, Config);
+    /// without KIND, list the kinds.
     Schema(SchemaArgs),
     /// The Argo CD config-management plugin's entry points (see plugin.yaml).
     #[command(subcommand)]
@@ -89,8 +93,27 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The kiln root: the folder holding kiln.yaml.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Environment from kiln.yaml (default: its defaultEnvironment).
+    #[arg(long = "env", short = 'e', value_name = "ENV")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
-    /// FlinkJob or Config (kiln.yaml).
+    /// FlinkJob, ModelPool, BusinessService or Config (kiln.yaml).
     pub kind: Option<String>,
 }
 

@@ -149,6 +149,49 @@ pub struct Defaults {
     /// The scaler CronJobs of scheduled autoscaling modes.
     #[serde(default)]
     pub scaler: ScalerDefaults,
+    /// Default images of the model-pool engines.
+    #[serde(default)]
+    pub engines: EngineDefaults,
+    /// How `internal` and `external` BusinessServices get a load balancer. Default: the AWS
+    /// Load Balancer Controller's NLB (`service.k8s.aws/nlb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancerDefaults>,
+}
+
+/// Default images of the model-pool engines.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EngineDefaults {
+    /// vLLM (default `vllm/vllm-openai:v0.11.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vllm: Option<EngineDefault>,
+    /// SGLang (default `lmsysorg/sglang:v0.5.4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sglang: Option<EngineDefault>,
+}
+
+/// One engine's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EngineDefault {
+    /// Image of pools that set none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// Load balancer settings for other clouds or controllers; replaces kiln's AWS defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadBalancerDefaults {
+    /// `spec.loadBalancerClass` (omitted when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Annotations of `internal` Services.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub internal_annotations: BTreeMap<String, String>,
+    /// Annotations of `external` Services.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_annotations: BTreeMap<String, String>,
 }
 
 /// Defaults for FlinkJobs.

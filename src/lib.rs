@@ -4,6 +4,7 @@
 //! [`load`] → [`parse`] → [`validate`] → [`expand`] → [`emit`], driven by [`render`].
 //! The command line lives in [`cli`] and [`run`].
 
+pub mod allocation;
 pub mod argocd;
 pub mod catalog;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod schema;
 pub mod selector;
 pub mod source;
 pub mod spec;
+pub mod status;
 pub mod suggest;
 pub mod validate;
 pub mod yaml;

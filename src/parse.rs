@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::path::FieldPath;
 use crate::schema;
 use crate::source::SourceFile;
-use crate::spec::{API_VERSION, FlinkJob, Kind};
+use crate::spec::{API_VERSION, BusinessService, FlinkJob, Kind, ModelPool};
 use crate::suggest;
 use crate::yaml;
 
@@ -40,6 +40,8 @@ pub struct Parsed {
     /// Spec documents as read, before environment patches and schema checks.
     pub spec_values: Vec<Located<(Kind, Value)>>,
     pub flink_jobs: Vec<Located<FlinkJob>>,
+    pub model_pools: Vec<Located<ModelPool>>,
+    pub business_services: Vec<Located<BusinessService>>,
     pub manifests: Vec<Located<Value>>,
     /// Documents that claim to be kiln specs, valid or not.
     pub spec_documents: usize,
@@ -155,11 +157,13 @@ fn classify(
         }
         parsed.spec_documents += 1;
         match Kind::from_name(kind) {
-            Some(kind @ Kind::FlinkJob) => parsed.spec_values.push(Located {
-                file,
-                doc,
-                value: (kind, value),
-            }),
+            Some(kind @ (Kind::FlinkJob | Kind::ModelPool | Kind::BusinessService)) => {
+                parsed.spec_values.push(Located {
+                    file,
+                    doc,
+                    value: (kind, value),
+                });
+            }
             Some(Kind::Config) => diagnostics.push(
                 Diagnostic::error("kind Config belongs in kiln.yaml at the root").at(
                     file,
@@ -244,14 +248,35 @@ pub fn check_specs(
             }));
             continue;
         }
-        if kind == Kind::FlinkJob
-            && let Some(job) = typed::<FlinkJob>(value, file, doc, diagnostics)
-        {
-            parsed.flink_jobs.push(Located {
-                file,
-                doc,
-                value: job,
-            });
+        match kind {
+            Kind::FlinkJob => {
+                if let Some(v) = typed::<FlinkJob>(value, file, doc, diagnostics) {
+                    parsed.flink_jobs.push(Located {
+                        file,
+                        doc,
+                        value: v,
+                    });
+                }
+            }
+            Kind::ModelPool => {
+                if let Some(v) = typed::<ModelPool>(value, file, doc, diagnostics) {
+                    parsed.model_pools.push(Located {
+                        file,
+                        doc,
+                        value: v,
+                    });
+                }
+            }
+            Kind::BusinessService => {
+                if let Some(v) = typed::<BusinessService>(value, file, doc, diagnostics) {
+                    parsed.business_services.push(Located {
+                        file,
+                        doc,
+                        value: v,
+                    });
+                }
+            }
+            Kind::Config => {}
         }
     }
 }
@@ -324,7 +349,9 @@ mod tests {
             parse_one("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJobs\nmetadata: {name: a}\n");
         assert_eq!(
             messages,
-            ["unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob"]
+            [
+                "unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob, ModelPool, BusinessService"
+            ]
         );
     }
 }

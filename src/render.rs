@@ -17,6 +17,7 @@ use crate::patch::{self, Patchable, Stage};
 use crate::path::FieldPath;
 use crate::source::{self, SourceFile};
 use crate::suggest;
+use crate::validate::pools::{PoolPlan, ServicePlan};
 use crate::validate::{self, Context, FlinkPlan, Settings};
 
 /// Choices that come from the command line or Argo CD, not from the repository.
@@ -65,6 +66,8 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Vec<SourceFile>,
     pub flink_plans: Vec<FlinkPlan>,
+    pub pool_plans: Vec<PoolPlan>,
+    pub service_plans: Vec<ServicePlan>,
     pub spec_count: usize,
 }
 
@@ -168,10 +171,21 @@ pub fn render(
         environment,
     };
     let settings = validate::settings(&ctx, &mut diagnostics);
-    let plans = if config_readable {
-        validate::flink_jobs(&ctx, &settings, &parsed.flink_jobs, &mut diagnostics)
+    let (plans, pool_plans, service_plans) = if config_readable {
+        let jobs = validate::flink_jobs(&ctx, &settings, &parsed.flink_jobs, &mut diagnostics);
+        let pools =
+            validate::pools::model_pools(&ctx, &settings, &parsed.model_pools, &mut diagnostics);
+        let services = validate::pools::business_services(
+            &ctx,
+            &settings,
+            &parsed.business_services,
+            &parsed.model_pools,
+            &pools,
+            &mut diagnostics,
+        );
+        (jobs, pools, services)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new(), Vec::new())
     };
     check_kube_version(&plans, options.kube_version, &mut diagnostics);
 
@@ -191,6 +205,10 @@ pub fn render(
         objects.extend(expand::autoscaling::expand(plan, &settings.scaler_image));
     }
     objects.extend(expand::rbac::expand(&plans, &settings.labels));
+    for pool in &pool_plans {
+        objects.extend(expand::pool::expand(pool));
+    }
+    objects.extend(service_plans.iter().map(expand::pool::service));
     for manifest in &parsed.manifests {
         match pass_through(manifest, &settings, &sources) {
             Ok(object) => objects.push(object),
@@ -219,6 +237,8 @@ pub fn render(
             diagnostics: Vec::new(),
             sources,
             flink_plans: plans,
+            pool_plans,
+            service_plans,
             spec_count,
         },
         diagnostics,

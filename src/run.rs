@@ -15,6 +15,7 @@ use clap::Parser;
 use crate::argocd;
 use crate::cli::{
     ArgocdCommand, CheckArgs, Cli, Command, OutputFormat, RenderArgs, ReportFormat, SchemaArgs,
+    StatusArgs, StatusFormat,
 };
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Format};
@@ -22,6 +23,7 @@ use crate::load::{self, DiskFiles};
 use crate::render::{self, KubeVersion, Options, Outcome};
 use crate::schema;
 use crate::spec::Kind;
+use crate::status;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_INVALID: i32 = 1;
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Render(args) => render_command(&args),
         Command::Check(args) => check_command(&args),
+        Command::Status(args) => status_command(&args),
         Command::Schema(args) => schema_command(&args),
         Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
         Command::Argocd(ArgocdCommand::Params) => argocd_params(),
@@ -308,6 +311,28 @@ fn check_command(args: &CheckArgs) -> i32 {
         }
     }
     if ok { EXIT_OK } else { EXIT_INVALID }
+}
+
+fn status_command(args: &StatusArgs) -> i32 {
+    let outcome = match render_root(&args.path, args.env.as_deref(), None, None) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
+    print_diagnostics(&outcome.diagnostics);
+    if outcome.has_errors() {
+        let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+        eprintln!("kiln: {errors} error{}; no status", plural(errors));
+        return EXIT_INVALID;
+    }
+    let report = status::report(&outcome.flink_plans, &outcome.pool_plans);
+    match args.format {
+        StatusFormat::Table => write_stdout(&status::table(&report)),
+        StatusFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            text.push('\n');
+            write_stdout(&text)
+        }
+    }
 }
 
 fn schema_command(args: &SchemaArgs) -> i32 {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::path::FieldPath;
-use crate::spec::{FlinkJob, Kind};
+use crate::spec::{BusinessService, FlinkJob, Kind, ModelPool};
 use crate::suggest;
 
 /// File name under `schemas/` of a kind's schema.
@@ -23,6 +23,8 @@ pub fn file_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Config => "kiln.schema.json",
         Kind::FlinkJob => "flinkjob.schema.json",
+        Kind::ModelPool => "modelpool.schema.json",
+        Kind::BusinessService => "businessservice.schema.json",
     }
 }
 
@@ -31,6 +33,8 @@ pub fn committed(kind: Kind) -> &'static str {
     match kind {
         Kind::Config => include_str!("../schemas/kiln.schema.json"),
         Kind::FlinkJob => include_str!("../schemas/flinkjob.schema.json"),
+        Kind::ModelPool => include_str!("../schemas/modelpool.schema.json"),
+        Kind::BusinessService => include_str!("../schemas/businessservice.schema.json"),
     }
 }
 
@@ -40,6 +44,8 @@ pub fn generate(kind: Kind) -> Value {
     let schema = match kind {
         Kind::Config => generator.into_root_schema_for::<Config>(),
         Kind::FlinkJob => generator.into_root_schema_for::<FlinkJob>(),
+        Kind::ModelPool => generator.into_root_schema_for::<ModelPool>(),
+        Kind::BusinessService => generator.into_root_schema_for::<BusinessService>(),
     };
     let mut value = schema.to_value();
     forbid_null(&mut value);
@@ -84,22 +90,14 @@ pub fn generate_text(kind: Kind) -> String {
 }
 
 fn parsed(kind: Kind) -> &'static Value {
-    static CONFIG: OnceLock<Value> = OnceLock::new();
-    static FLINK_JOB: OnceLock<Value> = OnceLock::new();
-    let cell = match kind {
-        Kind::Config => &CONFIG,
-        Kind::FlinkJob => &FLINK_JOB,
-    };
+    static CELLS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
+    let cell = &CELLS[kind as usize];
     cell.get_or_init(|| serde_json::from_str(committed(kind)).unwrap_or(Value::Bool(true)))
 }
 
 fn validator(kind: Kind) -> Option<&'static Validator> {
-    static CONFIG: OnceLock<Option<Validator>> = OnceLock::new();
-    static FLINK_JOB: OnceLock<Option<Validator>> = OnceLock::new();
-    let cell = match kind {
-        Kind::Config => &CONFIG,
-        Kind::FlinkJob => &FLINK_JOB,
-    };
+    static CELLS: [OnceLock<Option<Validator>>; 4] = [const { OnceLock::new() }; 4];
+    let cell = &CELLS[kind as usize];
     cell.get_or_init(|| jsonschema::draft202012::new(parsed(kind)).ok())
         .as_ref()
 }

@@ -6,6 +6,7 @@
 
 pub mod autoscaling;
 pub mod flink;
+pub mod pool;
 pub mod rbac;
 pub mod sql;
 

@@ -3,14 +3,18 @@
 //! These types are the single source of the JSON Schemas under `schemas/` (see
 //! [`crate::schema`]): every doc comment on a field is its schema description.
 
+pub mod business_service;
 pub mod flink_job;
+pub mod model_pool;
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use business_service::BusinessService;
 pub use flink_job::FlinkJob;
+pub use model_pool::ModelPool;
 
 pub const API_VERSION: &str = "kiln.dev/v1alpha1";
 
@@ -26,15 +30,24 @@ pub enum ApiVersion {
 pub enum Kind {
     Config,
     FlinkJob,
+    ModelPool,
+    BusinessService,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Config, Kind::FlinkJob];
+    pub const ALL: [Kind; 4] = [
+        Kind::Config,
+        Kind::FlinkJob,
+        Kind::ModelPool,
+        Kind::BusinessService,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Config => "Config",
             Kind::FlinkJob => "FlinkJob",
+            Kind::ModelPool => "ModelPool",
+            Kind::BusinessService => "BusinessService",
         }
     }
 

@@ -245,7 +245,7 @@ fn schema_prints_the_committed_schemas() {
     assert_eq!(list.code, 0);
     assert_eq!(
         list.stdout,
-        "Config\tschemas/kiln.schema.json\nFlinkJob\tschemas/flinkjob.schema.json\n"
+        "Config\tschemas/kiln.schema.json\nFlinkJob\tschemas/flinkjob.schema.json\nModelPool\tschemas/modelpool.schema.json\nBusinessService\tschemas/businessservice.schema.json\n"
     );
     for (kind, file) in [
         ("FlinkJob", "flinkjob.schema.json"),

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod crd;
 mod fixtures;
+mod pools;
 mod quoting;
 mod schemas;
 mod sql_wrapper;

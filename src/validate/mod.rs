@@ -3,6 +3,8 @@
 //! The output is a plan per spec with nothing left to decide: expansion only builds objects.
 //! Every rule reports a located diagnostic; validation never stops at the first one.
 
+pub mod pools;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{self, FlinkVersion, Profile};
@@ -346,14 +348,7 @@ fn flink_job(
         ));
     }
 
-    // Namespace: the spec's, the environment's, kiln.yaml's default, Argo CD's destination.
-    let namespace = job
-        .metadata
-        .namespace
-        .clone()
-        .or_else(|| ctx.environment.and_then(|(_, e)| e.namespace.clone()))
-        .or_else(|| ctx.config.defaults.namespace.clone())
-        .or_else(|| ctx.fallback_namespace.map(str::to_string));
+    let namespace = resolve_namespace(ctx, &job.metadata);
     let namespace = if let Some(ns) = namespace {
         if !quantity::is_dns_label(&ns, 63) {
             out.push(err(
@@ -912,6 +907,17 @@ fn flink_job(
         parallelism,
         sql_script,
     })
+}
+
+/// The namespace of a spec: its own, the environment's, kiln.yaml's default, then Argo CD's
+/// destination namespace.
+pub fn resolve_namespace(ctx: &Context<'_>, metadata: &crate::spec::Metadata) -> Option<String> {
+    metadata
+        .namespace
+        .clone()
+        .or_else(|| ctx.environment.and_then(|(_, e)| e.namespace.clone()))
+        .or_else(|| ctx.config.defaults.namespace.clone())
+        .or_else(|| ctx.fallback_namespace.map(str::to_string))
 }
 
 /// Check a list of schedule entries; `report(field, diagnostic)` locates each problem.

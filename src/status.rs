@@ -1,0 +1,461 @@
+//! `kiln status`: what the repository asks of the cluster, per pool and per job.
+//!
+//! Weekly TaskManager-hours are computed, not estimated: the schedules' cron entries are
+//! evaluated minute by minute, on the wall clock of the job's time zone (UTC when none), over
+//! a fixed reference week — Monday 2025-01-06 00:00 to Monday 2025-01-13 00:00 — after a
+//! warm-up week that sets the state the week starts in. A fixed week keeps the output
+//! deterministic; schedules tied to particular months or days of the month are evaluated in it.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::cron;
+use crate::spec::flink_job::{AutoscalingMode, JobType};
+use crate::validate::FlinkPlan;
+use crate::validate::pools::PoolPlan;
+
+/// Widest table line.
+pub const WIDTH: usize = 80;
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub pools: Vec<PoolStatus>,
+    pub jobs: Vec<JobStatus>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolStatus {
+    pub namespace: String,
+    pub name: String,
+    pub engine: String,
+    pub model: String,
+    pub model_tag: String,
+    pub replicas: u32,
+    pub gpus_per_pod: u32,
+    pub gpus: u32,
+    /// Businesses in name order, then `unassigned`.
+    pub distribution: Vec<SliceStatus>,
+    /// Pods that can be removed without touching an assigned one (the unassigned slice).
+    pub removable: u32,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SliceStatus {
+    pub business: String,
+    pub replicas: u32,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct JobStatus {
+    pub namespace: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub profile: String,
+    pub mode: String,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub parallelism: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    pub schedules: Vec<ScheduleStatus>,
+    /// Scheduled modes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_manager_hours_per_week: Option<Hours>,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleStatus {
+    pub name: String,
+    pub cron: String,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+}
+
+#[derive(Debug, Serialize, PartialEq, Clone, Copy)]
+pub struct Hours {
+    /// TaskManager-hours at the schedules' minimum replicas.
+    pub min: f64,
+    /// TaskManager-hours at the schedules' maximum replicas (equal to `min` in `scheduled`
+    /// mode, where the CronJobs set the replica count itself).
+    pub max: f64,
+}
+
+pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
+    let mut pools: Vec<PoolStatus> = pools
+        .iter()
+        .map(|p| {
+            let replicas = p.slices.iter().map(|s| s.replicas).sum();
+            PoolStatus {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+                engine: p.spec.engine.as_str().to_string(),
+                model: p.spec.model.clone(),
+                model_tag: p.model_tag.clone(),
+                replicas,
+                gpus_per_pod: p.spec.gpu.count,
+                gpus: replicas * p.spec.gpu.count,
+                distribution: p
+                    .slices
+                    .iter()
+                    .map(|s| SliceStatus {
+                        business: s.business.clone(),
+                        replicas: s.replicas,
+                    })
+                    .collect(),
+                removable: p.unassigned(),
+                source: p.source.clone(),
+            }
+        })
+        .collect();
+    pools.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut jobs: Vec<JobStatus> = jobs
+        .iter()
+        .map(|j| JobStatus {
+            namespace: j.namespace.clone(),
+            name: j.name.clone(),
+            job_type: match j.spec.job_type {
+                JobType::Python => "python",
+                JobType::Jar => "jar",
+                JobType::Sql => "sql",
+            }
+            .to_string(),
+            profile: j.profile.clone(),
+            mode: j.mode.as_str().to_string(),
+            min_replicas: j.min_replicas,
+            max_replicas: j.max_replicas,
+            parallelism: j.parallelism,
+            time_zone: j.time_zone.clone(),
+            schedules: j
+                .schedules
+                .iter()
+                .map(|e| ScheduleStatus {
+                    name: e.name.clone(),
+                    cron: e.cron.clone(),
+                    min_replicas: e.min_replicas,
+                    max_replicas: e.max_replicas,
+                })
+                .collect(),
+            task_manager_hours_per_week: weekly_hours(j),
+            source: j.source.clone(),
+        })
+        .collect();
+    jobs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Report { pools, jobs }
+}
+
+/// Weekly TaskManager-hours of a scheduled job (see the module documentation).
+pub fn weekly_hours(plan: &FlinkPlan) -> Option<Hours> {
+    if !plan.mode.is_scheduled() || plan.schedules.is_empty() {
+        return None;
+    }
+    let zone = plan
+        .time_zone
+        .as_deref()
+        .and_then(|z| TimeZone::get(z).ok())
+        .unwrap_or(TimeZone::UTC);
+    let entries: Vec<(cron::Schedule, u32, u32)> = plan
+        .schedules
+        .iter()
+        .filter_map(|e| {
+            cron::parse(&e.cron)
+                .ok()
+                .map(|s| (s, e.min_replicas, e.max_replicas))
+        })
+        .collect();
+    let week_start = jiff::civil::date(2025, 1, 6)
+        .at(0, 0, 0, 0)
+        .to_zoned(zone.clone())
+        .ok()?
+        .timestamp();
+    let week_end = jiff::civil::date(2025, 1, 13)
+        .at(0, 0, 0, 0)
+        .to_zoned(zone.clone())
+        .ok()?
+        .timestamp();
+    let warm_up = week_start.as_second() - 7 * 24 * 3600;
+    let (mut low, mut high) = (plan.min_replicas, plan.max_replicas);
+    let (mut low_minutes, mut high_minutes) = (0u64, 0u64);
+    let mut second = warm_up;
+    while second < week_end.as_second() {
+        let local = Timestamp::from_second(second).ok()?.to_zoned(zone.clone());
+        for (schedule, lo, hi) in &entries {
+            let fires = schedule.matches(
+                u32::try_from(local.month()).unwrap_or(0),
+                u32::try_from(local.day()).unwrap_or(0),
+                u32::from(local.weekday().to_sunday_zero_offset().unsigned_abs()),
+                u32::try_from(local.hour()).unwrap_or(0),
+                u32::try_from(local.minute()).unwrap_or(0),
+            );
+            if fires {
+                (low, high) = (*lo, *hi);
+            }
+        }
+        if second >= week_start.as_second() {
+            low_minutes += u64::from(low);
+            high_minutes += u64::from(high);
+        }
+        second += 60;
+    }
+    let min = low_minutes as f64 / 60.0;
+    let max = if plan.mode == AutoscalingMode::ScheduledHpa {
+        high_minutes as f64 / 60.0
+    } else {
+        min
+    };
+    Some(Hours { min, max })
+}
+
+/// Cut a line to the table width.
+fn fit(line: &str) -> String {
+    if line.chars().count() <= WIDTH {
+        line.trim_end().to_string()
+    } else {
+        let mut cut: String = line.chars().take(WIDTH - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Left-aligned columns, separated by two spaces.
+fn columns(rows: &[Vec<String>]) -> Vec<String> {
+    let count = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..count)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// The report as a table that fits an 80-column terminal.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    if !report.pools.is_empty() {
+        out.push_str("MODEL POOLS\n");
+        let mut rows = vec![
+            [
+                "NAMESPACE",
+                "POOL",
+                "ENGINE",
+                "PODS",
+                "GPUS",
+                "REMOVABLE",
+                "MODEL",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for p in &report.pools {
+            rows.push(vec![
+                p.namespace.clone(),
+                p.name.clone(),
+                p.engine.clone(),
+                p.replicas.to_string(),
+                p.gpus.to_string(),
+                p.removable.to_string(),
+                p.model.clone(),
+            ]);
+        }
+        let lines = columns(&rows);
+        out.push_str(&fit(&lines[0]));
+        out.push('\n');
+        for (p, line) in report.pools.iter().zip(&lines[1..]) {
+            out.push_str(&fit(line));
+            out.push('\n');
+            let distribution: Vec<String> = p
+                .distribution
+                .iter()
+                .map(|s| format!("{}({})", s.business, s.replicas))
+                .collect();
+            out.push_str(&fit(&format!("  {}", distribution.join(" "))));
+            out.push('\n');
+        }
+    }
+    if !report.jobs.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("FLINK JOBS\n");
+        let mut rows = vec![
+            [
+                "NAMESPACE",
+                "JOB",
+                "TYPE",
+                "PROFILE",
+                "MODE",
+                "TASKMANAGERS",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for j in &report.jobs {
+            rows.push(vec![
+                j.namespace.clone(),
+                j.name.clone(),
+                j.job_type.clone(),
+                j.profile.clone(),
+                j.mode.clone(),
+                if j.min_replicas == j.max_replicas {
+                    j.min_replicas.to_string()
+                } else {
+                    format!("{}-{}", j.min_replicas, j.max_replicas)
+                },
+            ]);
+        }
+        let lines = columns(&rows);
+        out.push_str(&fit(&lines[0]));
+        out.push('\n');
+        for (j, line) in report.jobs.iter().zip(&lines[1..]) {
+            out.push_str(&fit(line));
+            out.push('\n');
+            if !j.schedules.is_empty() {
+                let zone = j.time_zone.as_deref().unwrap_or("UTC, no time zone set");
+                let rows: Vec<Vec<String>> = j
+                    .schedules
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            format!("  {}", s.name),
+                            s.cron.clone(),
+                            format!("{}-{}", s.min_replicas, s.max_replicas),
+                        ]
+                    })
+                    .collect();
+                for schedule in columns(&rows) {
+                    out.push_str(&fit(&schedule));
+                    out.push('\n');
+                }
+                if let Some(hours) = j.task_manager_hours_per_week {
+                    out.push_str(&fit(&format!(
+                        "  TaskManager-hours/week: min {:.1}, max {:.1} ({zone})",
+                        hours.min, hours.max
+                    )));
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push_str("no model pools or Flink jobs\n");
+    }
+    out
+}
+
+#[cfg(test)]
+// Hours here are whole numbers by construction, so exact comparison is right.
+#[allow(clippy::float_cmp)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::catalog;
+
+    fn plan(mode: AutoscalingMode, preset: &str, zone: Option<&str>) -> FlinkPlan {
+        let spec: crate::spec::flink_job::FlinkJobSpec = serde_json::from_value(
+            serde_json::json!({"type": "jar", "jar": {"uri": "local:///a.jar"}}),
+        )
+        .unwrap();
+        let schedules = catalog::builtin_preset(preset).unwrap();
+        FlinkPlan {
+            file: 0,
+            doc: 0,
+            source: "a.yaml".into(),
+            name: "a".into(),
+            namespace: "ns".into(),
+            labels: BTreeMap::default(),
+            annotations: BTreeMap::default(),
+            image: "flink:1.19.3".into(),
+            version: catalog::FlinkVersion::parse("1.19.3").unwrap(),
+            service_account: "flink".into(),
+            spec,
+            profile: "medium".into(),
+            job_manager: crate::validate::Sizing {
+                cpu: 1.0,
+                memory: "1024m".into(),
+            },
+            job_manager_replicas: 1,
+            task_manager: crate::validate::Sizing {
+                cpu: 1.0,
+                memory: "1024m".into(),
+            },
+            slots: 1,
+            mode,
+            min_replicas: 1,
+            max_replicas: 10,
+            target_cpu_utilization: 80,
+            schedules,
+            time_zone: zone.map(str::to_string),
+            parallelism: 1,
+            sql_script: None,
+        }
+    }
+
+    #[test]
+    fn workday_peak_hours_by_hand() {
+        // Week from Monday 00:00, starting in the weekend state (1-2) set on Saturday:
+        // Mon 0-9h 1-2; each weekday 9-18h 3-10 (5 x 9h); Mon-Thu 18h-9h 1-3 (4 x 15h);
+        // Fri 18-24h 1-3 (6h); Sat+Sun 1-2 (48h). 168 hours in all.
+        // min = 9 + 5*27 + 4*15 + 6 + 48 = 258; max = 18 + 5*90 + 4*45 + 18 + 96 = 762.
+        let hours = weekly_hours(&plan(
+            AutoscalingMode::ScheduledHpa,
+            "workday_peak",
+            Some("Asia/Shanghai"),
+        ))
+        .unwrap();
+        assert_eq!((hours.min, hours.max), (258.0, 762.0));
+        let utc = weekly_hours(&plan(AutoscalingMode::ScheduledHpa, "workday_peak", None)).unwrap();
+        assert_eq!(
+            utc, hours,
+            "a whole week is the same in any zone without DST changes"
+        );
+    }
+
+    #[test]
+    fn scheduled_mode_runs_at_the_minimum() {
+        // 24x7_peak: day 09:00 2-8, night 23:00 1-3 -> 14h x 2 + 10h x 1 per day.
+        let hours =
+            weekly_hours(&plan(AutoscalingMode::Scheduled, "24x7_peak", Some("UTC"))).unwrap();
+        assert_eq!((hours.min, hours.max), (7.0 * 38.0, 7.0 * 38.0));
+        let hpa = weekly_hours(&plan(
+            AutoscalingMode::ScheduledHpa,
+            "24x7_peak",
+            Some("UTC"),
+        ))
+        .unwrap();
+        assert_eq!(hpa.max, 7.0 * (14.0 * 8.0 + 10.0 * 3.0));
+        assert!(weekly_hours(&plan(AutoscalingMode::HpaReactive, "24x7_peak", None)).is_none());
+    }
+
+    #[test]
+    fn table_lines_fit() {
+        assert_eq!(fit(&"x".repeat(100)).chars().count(), WIDTH);
+        assert_eq!(fit("short  "), "short");
+    }
+}

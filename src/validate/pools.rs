@@ -1,0 +1,731 @@
+//! ModelPool and BusinessService rules, and their plans.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::{Context, Settings, image_warning, label_problem, resolve_namespace};
+use crate::allocation::{self, UNASSIGNED};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::parse::Located;
+use crate::path::FieldPath;
+use crate::quantity;
+use crate::spec::business_service::{BusinessServiceSpec, Exposure};
+use crate::spec::model_pool::{Assignment, Engine, ModelPoolSpec};
+use crate::spec::{BusinessService, Metadata, ModelPool};
+
+/// The longest name of a Deployment (a DNS label, as its pods' names derive from it).
+pub const MAX_DEPLOYMENT_NAME: usize = 63;
+
+/// One business's slice of a pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slice {
+    pub business: String,
+    pub replicas: u32,
+}
+
+/// Everything needed to render one ModelPool.
+#[derive(Debug, Clone)]
+pub struct PoolPlan {
+    pub file: usize,
+    pub doc: usize,
+    pub source: String,
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub spec: ModelPoolSpec,
+    pub model_tag: String,
+    pub served_model_name: String,
+    pub image: String,
+    /// Businesses in name order, then `unassigned` (always present, even at 0).
+    pub slices: Vec<Slice>,
+    pub gpu_resource: String,
+    pub tensor_parallel_size: u32,
+    pub port: u32,
+    pub shm_size: String,
+    pub startup_seconds: u32,
+}
+
+impl PoolPlan {
+    pub fn deployment_name(&self, business: &str) -> String {
+        deployment_name(self.spec.engine, &self.model_tag, business)
+    }
+
+    pub fn unassigned(&self) -> u32 {
+        self.slices
+            .iter()
+            .find(|s| s.business == UNASSIGNED)
+            .map_or(0, |s| s.replicas)
+    }
+}
+
+pub fn deployment_name(engine: Engine, model_tag: &str, business: &str) -> String {
+    format!("{}-{model_tag}-pool-{business}", engine.as_str())
+}
+
+/// Everything needed to render one BusinessService.
+#[derive(Debug, Clone)]
+pub struct ServicePlan {
+    pub file: usize,
+    pub doc: usize,
+    pub source: String,
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub spec: BusinessServiceSpec,
+    pub model_tag: String,
+    pub port: u32,
+    pub load_balancer_class: Option<String>,
+    /// Generated annotations (load balancer), before the spec's own.
+    pub generated_annotations: BTreeMap<String, String>,
+}
+
+/// Labels of a spec's objects: the settings' (defaults + environment), then the spec's own;
+/// invalid ones are reported.
+fn labels<T>(
+    settings: &Settings,
+    metadata: &Metadata,
+    located: &Located<T>,
+    out: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut labels = settings.labels.clone();
+    for (key, value) in &metadata.labels {
+        if let Some(problem) = label_problem(key, value) {
+            out.push(Diagnostic::error(problem).at_key(
+                located.file,
+                located.doc,
+                FieldPath::root().key("metadata").key("labels").key(key),
+            ));
+        }
+        labels.insert(key.clone(), value.clone());
+    }
+    labels
+}
+
+fn namespace_or_error<T>(
+    ctx: &Context<'_>,
+    metadata: &Metadata,
+    located: &Located<T>,
+    out: &mut Diagnostics,
+) -> String {
+    if let Some(ns) = resolve_namespace(ctx, metadata) {
+        if !quantity::is_dns_label(&ns, 63) {
+            out.push(located.diagnostic(
+                Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
+                "metadata.namespace",
+            ));
+        }
+        ns
+    } else {
+        out.push(located.diagnostic(
+            Diagnostic::error(
+                "no namespace: set metadata.namespace, the environment's namespace or defaults.namespace in kiln.yaml",
+            ),
+            "metadata",
+        ));
+        String::new()
+    }
+}
+
+/// Validate every ModelPool and resolve its plan; pools with errors produce no plan.
+pub fn model_pools(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    pools: &[Located<ModelPool>],
+    diagnostics: &mut Diagnostics,
+) -> Vec<PoolPlan> {
+    let mut plans: Vec<PoolPlan> = Vec::new();
+    let mut tags: BTreeMap<(String, String), (&Located<ModelPool>, String)> = BTreeMap::new();
+    let mut names: BTreeMap<(String, String), &Located<ModelPool>> = BTreeMap::new();
+    for located in pools {
+        let mut out = Diagnostics::new();
+        let plan = model_pool(ctx, settings, located, &mut out);
+        {
+            let path_of = |l: &Located<ModelPool>| {
+                ctx.sources
+                    .get(l.file)
+                    .map_or(String::new(), |s| s.path.clone())
+            };
+            if let Some(first) = names.get(&(plan.namespace.clone(), plan.name.clone())) {
+                out.push(located.diagnostic(
+                    Diagnostic::error(format!(
+                        "ModelPool \"{}\" in namespace \"{}\" is also defined in {}",
+                        plan.name,
+                        plan.namespace,
+                        path_of(first)
+                    )),
+                    "metadata.name",
+                ));
+            } else {
+                names.insert((plan.namespace.clone(), plan.name.clone()), located);
+            }
+            let key = (plan.namespace.clone(), plan.model_tag.clone());
+            if let Some((first, first_name)) = tags.get(&key) {
+                let at = if located.value.spec.model_tag.is_some() {
+                    "spec.modelTag"
+                } else {
+                    "metadata.name"
+                };
+                out.push(located.diagnostic(
+                    Diagnostic::error(format!(
+                        "pools \"{first_name}\" ({}) and \"{}\" share the modelTag \"{}\" in namespace \"{}\": their selectors would overlap",
+                        path_of(first),
+                        plan.name,
+                        plan.model_tag,
+                        plan.namespace
+                    )),
+                    at,
+                ).with_hint("give each pool in a namespace its own spec.modelTag"));
+            } else {
+                tags.insert(key, (located, plan.name.clone()));
+            }
+        }
+        let failed = out.has_errors();
+        diagnostics.extend(out);
+        if !failed {
+            plans.push(plan);
+        }
+    }
+    plans
+}
+
+fn model_pool(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    located: &Located<ModelPool>,
+    out: &mut Diagnostics,
+) -> PoolPlan {
+    let pool = &located.value;
+    let spec = &pool.spec;
+    let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
+    let name = pool.metadata.name.clone();
+    if !quantity::is_dns_label(&name, 63) {
+        out.push(err("metadata.name", format!("\"{name}\" is not a valid ModelPool name (a DNS label: lower-case letters, digits and '-')")));
+    }
+    let namespace = namespace_or_error(ctx, &pool.metadata, located, out);
+    let labels = labels(settings, &pool.metadata, located, out);
+    let model_tag = spec.model_tag.clone().unwrap_or_else(|| name.clone());
+    if label_problem("model", &model_tag).is_some() || !quantity::is_dns_label(&model_tag, 63) {
+        out.push(err(
+            if spec.model_tag.is_some() { "spec.modelTag" } else { "metadata.name" },
+            format!("modelTag \"{model_tag}\" must be a DNS label (it is a label value and part of Deployment names)"),
+        ));
+    }
+    if spec.model.trim().is_empty() {
+        out.push(err("spec.model", "model is empty".into()));
+    }
+
+    // Businesses and slices.
+    for (business, assignment) in &spec.assignments {
+        let at = FieldPath::parse("spec.assignments").key(business);
+        if business == UNASSIGNED {
+            out.push(
+                Diagnostic::error("\"unassigned\" is reserved for the pods no business holds")
+                    .at_key(located.file, located.doc, at.clone()),
+            );
+        } else if !quantity::is_dns_label(business, 63) {
+            out.push(Diagnostic::error(format!("business \"{business}\" is not a DNS label (lower-case letters, digits and '-')")).at_key(located.file, located.doc, at.clone()));
+        }
+        if let Assignment::Share(text) = assignment
+            && let Err(e) = allocation::parse_share(text)
+        {
+            out.push(Diagnostic::error(e).at(located.file, located.doc, at));
+        }
+    }
+    let allocated = allocation::allocate(spec.replicas, &spec.assignments).unwrap_or_default();
+    let assigned: u32 = allocated.values().sum();
+    if assigned > spec.replicas {
+        let detail: Vec<String> = allocated.iter().map(|(b, n)| format!("{b}: {n}")).collect();
+        let need = assigned - spec.replicas;
+        out.push(err(
+            "spec.replicas",
+            format!(
+                "cannot scale pool {name} to {} replicas: {assigned} pods are assigned ({}), need {need} more unassigned pod{}",
+                spec.replicas,
+                detail.join(", "),
+                if need == 1 { "" } else { "s" }
+            ),
+        ).with_hint(format!(
+            "the pool would have 0 unassigned pods; set replicas to at least {assigned} or lower the assignments"
+        )));
+    }
+    let mut slices: Vec<Slice> = allocated
+        .iter()
+        .map(|(business, replicas)| Slice {
+            business: business.clone(),
+            replicas: *replicas,
+        })
+        .collect();
+    slices.push(Slice {
+        business: UNASSIGNED.to_string(),
+        replicas: spec.replicas.saturating_sub(assigned),
+    });
+    for slice in &slices {
+        let deployment = deployment_name(spec.engine, &model_tag, &slice.business);
+        if deployment.len() > MAX_DEPLOYMENT_NAME {
+            out.push(err("metadata.name", format!(
+                "Deployment name \"{deployment}\" is {} characters; Kubernetes allows at most {MAX_DEPLOYMENT_NAME}",
+                deployment.len()
+            )).with_hint("shorten the modelTag or the business name"));
+        }
+    }
+
+    // Engine, image, resources.
+    let image = spec
+        .image
+        .clone()
+        .or_else(|| {
+            let engines = &ctx.config.defaults.engines;
+            match spec.engine {
+                Engine::Vllm => engines.vllm.as_ref().and_then(|e| e.image.clone()),
+                Engine::Sglang => engines.sglang.as_ref().and_then(|e| e.image.clone()),
+            }
+        })
+        .unwrap_or_else(|| spec.engine.default_image().to_string());
+    if let Some(w) = image_warning(&image) {
+        let at = if spec.image.is_some() {
+            "spec.image"
+        } else {
+            "spec.engine"
+        };
+        out.push(located.diagnostic(Diagnostic::warning(w), at));
+    }
+    let tensor_parallel_size = spec
+        .gpu
+        .tensor_parallel_size
+        .unwrap_or(spec.gpu.count.max(1));
+    if spec.gpu.count > 0 && tensor_parallel_size > spec.gpu.count {
+        out.push(err("spec.gpu.tensorParallelSize", format!(
+            "tensor-parallel size {tensor_parallel_size} needs as many GPUs per pod; the pod has {}", spec.gpu.count
+        )));
+    }
+    if let Some(u) = spec.engine_args.gpu_memory_utilization
+        && !(u > 0.0 && u <= 1.0)
+    {
+        out.push(err(
+            "spec.engineArgs.gpuMemoryUtilization",
+            format!("{u} is outside (0, 1]"),
+        ));
+    }
+    if let Some(resources) = &spec.resources {
+        if let Some(cpu) = &resources.cpu
+            && !is_quantity(&cpu.render())
+        {
+            out.push(err(
+                "spec.resources.cpu",
+                format!(
+                    "\"{}\" is not a Kubernetes quantity (e.g. 4, 3500m)",
+                    cpu.render()
+                ),
+            ));
+        }
+        if let Some(memory) = &resources.memory
+            && !is_quantity(memory)
+        {
+            out.push(err(
+                "spec.resources.memory",
+                format!("\"{memory}\" is not a Kubernetes quantity (e.g. 32Gi)"),
+            ));
+        }
+    }
+    let shm_size = spec.shm_size.clone().unwrap_or_else(|| "2Gi".to_string());
+    if !is_quantity(&shm_size) {
+        out.push(err(
+            "spec.shmSize",
+            format!("\"{shm_size}\" is not a Kubernetes quantity (e.g. 8Gi)"),
+        ));
+    }
+    if let Some(cache) = &spec.cache {
+        match (&cache.persistent_volume_claim, &cache.empty_dir) {
+            (Some(_), Some(_)) | (None, None) => out.push(err(
+                "spec.cache",
+                "set one of persistentVolumeClaim or emptyDir".into(),
+            )),
+            (Some(claim), None) if !quantity::is_dns_label(claim, 253) && !claim.contains('.') => {
+                out.push(err(
+                    "spec.cache.persistentVolumeClaim",
+                    format!("\"{claim}\" is not a valid claim name"),
+                ));
+            }
+            (None, Some(dir)) => {
+                if let Some(limit) = &dir.size_limit
+                    && !is_quantity(limit)
+                {
+                    out.push(err(
+                        "spec.cache.emptyDir.sizeLimit",
+                        format!("\"{limit}\" is not a Kubernetes quantity (e.g. 50Gi)"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let startup_text = spec
+        .startup_timeout
+        .clone()
+        .unwrap_or_else(|| "30m".to_string());
+    let startup_seconds = match parse_duration(&startup_text) {
+        Ok(0) => {
+            out.push(err(
+                "spec.startupTimeout",
+                "startupTimeout must be positive".into(),
+            ));
+            0
+        }
+        Ok(s) => s,
+        Err(e) => {
+            out.push(err("spec.startupTimeout", e));
+            0
+        }
+    };
+    for (key, value) in &spec.node_selector {
+        if let Some(problem) = label_problem(key, value) {
+            out.push(Diagnostic::error(problem).at_key(
+                located.file,
+                located.doc,
+                FieldPath::parse("spec.nodeSelector").key(key),
+            ));
+        }
+    }
+    let source = ctx
+        .sources
+        .get(located.file)
+        .map(|s| s.path.clone())
+        .unwrap_or_default();
+    PoolPlan {
+        file: located.file,
+        doc: located.doc,
+        source,
+        name,
+        namespace,
+        labels,
+        annotations: pool.metadata.annotations.clone(),
+        served_model_name: spec
+            .served_model_name
+            .clone()
+            .unwrap_or_else(|| spec.model.clone()),
+        model_tag,
+        image,
+        slices,
+        gpu_resource: spec
+            .gpu
+            .resource_name
+            .clone()
+            .unwrap_or_else(|| "nvidia.com/gpu".to_string()),
+        tensor_parallel_size,
+        port: spec.port.unwrap_or_else(|| spec.engine.default_port()),
+        shm_size,
+        startup_seconds,
+        spec: spec.clone(),
+    }
+}
+
+/// Validate every BusinessService against the pools and resolve its plan.
+pub fn business_services(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    services: &[Located<BusinessService>],
+    pools: &[Located<ModelPool>],
+    plans: &[PoolPlan],
+    diagnostics: &mut Diagnostics,
+) -> Vec<ServicePlan> {
+    let mut result = Vec::new();
+    for located in services {
+        let mut out = Diagnostics::new();
+        let plan = business_service(ctx, settings, located, pools, plans, &mut out);
+        let failed = out.has_errors();
+        diagnostics.extend(out);
+        if let (Some(plan), false) = (plan, failed) {
+            result.push(plan);
+        }
+    }
+    result
+}
+
+fn business_service(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    located: &Located<BusinessService>,
+    pools: &[Located<ModelPool>],
+    plans: &[PoolPlan],
+    out: &mut Diagnostics,
+) -> Option<ServicePlan> {
+    let service = &located.value;
+    let spec = &service.spec;
+    let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
+    let name = service.metadata.name.clone();
+    if !quantity::is_dns_label(&name, 63) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.push(err(
+            "metadata.name",
+            format!("\"{name}\" is not a valid Service name: a DNS label starting with a letter"),
+        ));
+    }
+    let namespace = namespace_or_error(ctx, &service.metadata, located, out);
+    let labels = labels(settings, &service.metadata, located, out);
+    let path_of = |file: usize| {
+        ctx.sources
+            .get(file)
+            .map_or(String::new(), |s| s.path.clone())
+    };
+
+    // The pool: by name, in the service's namespace (as the pool's own namespace resolves).
+    let pool_namespace =
+        |p: &Located<ModelPool>| resolve_namespace(ctx, &p.value.metadata).unwrap_or_default();
+    let Some(pool) = pools
+        .iter()
+        .find(|p| p.value.metadata.name == spec.pool && pool_namespace(p) == namespace)
+    else {
+        let here: Vec<String> = pools
+            .iter()
+            .filter(|p| pool_namespace(p) == namespace)
+            .map(|p| format!("{} ({})", p.value.metadata.name, path_of(p.file)))
+            .collect();
+        let mut d = err(
+            "spec.pool",
+            format!(
+                "ModelPool \"{}\" not found in namespace \"{namespace}\"",
+                spec.pool
+            ),
+        );
+        let elsewhere = pools.iter().find(|p| p.value.metadata.name == spec.pool);
+        d = d.with_hint(if let Some(other) = elsewhere {
+            format!(
+                "{} is in namespace \"{}\" ({}); a Service routes only to pods of its own namespace",
+                spec.pool,
+                pool_namespace(other),
+                path_of(other.file)
+            )
+        } else if here.is_empty() {
+            "no ModelPool is defined in this namespace".to_string()
+        } else {
+            format!("pools in this namespace: {}", here.join(", "))
+        });
+        out.push(d);
+        return None;
+    };
+    // A pool with errors of its own has no plan; its errors are reported already.
+    let plan = plans
+        .iter()
+        .find(|p| p.file == pool.file && p.doc == pool.doc)?;
+    match plan
+        .slices
+        .iter()
+        .find(|s| s.business == spec.business && s.business != UNASSIGNED)
+    {
+        None => {
+            let assigned: Vec<&str> = plan
+                .slices
+                .iter()
+                .filter(|s| s.business != UNASSIGNED)
+                .map(|s| s.business.as_str())
+                .collect();
+            out.push(
+                err(
+                    "spec.business",
+                    format!(
+                        "pool {} ({}) does not assign business \"{}\"; it assigns {}",
+                        plan.name,
+                        plan.source,
+                        spec.business,
+                        if assigned.is_empty() {
+                            "none".to_string()
+                        } else {
+                            assigned.join(", ")
+                        }
+                    ),
+                )
+                .with_hint(format!("add it to spec.assignments in {}", plan.source)),
+            );
+        }
+        Some(slice) if slice.replicas == 0 => out.push(located.diagnostic(
+            Diagnostic::warning(format!(
+                "business \"{}\" has 0 pods in pool {} ({}): the Service has no endpoints",
+                spec.business, plan.name, plan.source
+            )),
+            "spec.business",
+        )),
+        Some(_) => {}
+    }
+    for (i, range) in spec.source_ranges.iter().enumerate() {
+        if !is_cidr(range) {
+            out.push(
+                Diagnostic::error(format!("\"{range}\" is not a CIDR (e.g. 10.0.0.0/8)")).at(
+                    located.file,
+                    located.doc,
+                    FieldPath::parse("spec.sourceRanges").index(i),
+                ),
+            );
+        }
+    }
+    if spec.exposure == Exposure::Cluster && !spec.source_ranges.is_empty() {
+        out.push(err(
+            "spec.sourceRanges",
+            "sourceRanges apply to load balancers; exposure is cluster".into(),
+        ));
+    }
+    let (class, generated) = load_balancer(ctx, spec.exposure);
+    let source = path_of(located.file);
+    Some(ServicePlan {
+        file: located.file,
+        doc: located.doc,
+        source,
+        name,
+        namespace,
+        labels,
+        annotations: service.metadata.annotations.clone(),
+        spec: spec.clone(),
+        model_tag: plan.model_tag.clone(),
+        port: spec.port.unwrap_or(8000),
+        load_balancer_class: class,
+        generated_annotations: generated,
+    })
+}
+
+/// Load balancer class and annotations for an exposure: kiln.yaml's, else the AWS Load
+/// Balancer Controller's NLB.
+fn load_balancer(
+    ctx: &Context<'_>,
+    exposure: Exposure,
+) -> (Option<String>, BTreeMap<String, String>) {
+    if exposure == Exposure::Cluster {
+        return (None, BTreeMap::new());
+    }
+    if let Some(lb) = &ctx.config.defaults.load_balancer {
+        let annotations = if exposure == Exposure::Internal {
+            &lb.internal_annotations
+        } else {
+            &lb.external_annotations
+        };
+        return (lb.class.clone(), annotations.clone());
+    }
+    let scheme = if exposure == Exposure::Internal {
+        "internal"
+    } else {
+        "internet-facing"
+    };
+    let annotations = BTreeMap::from([
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-type".to_string(),
+            "external".to_string(),
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type".to_string(),
+            "ip".to_string(),
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-scheme".to_string(),
+            scheme.to_string(),
+        ),
+    ]);
+    (Some("service.k8s.aws/nlb".to_string()), annotations)
+}
+
+/// A Kubernetes resource quantity: `4`, `3500m`, `32Gi`, `1.5`, `1e3`.
+pub fn is_quantity(text: &str) -> bool {
+    let s = text.trim();
+    let suffixes = [
+        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
+    ];
+    let number = suffixes
+        .iter()
+        .find_map(|suffix| s.strip_suffix(suffix))
+        .unwrap_or(s);
+    let number = number.strip_prefix(['+', '-']).unwrap_or(number);
+    let (mantissa, exponent) = match number.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (number, None),
+    };
+    let mantissa_ok = !mantissa.is_empty()
+        && mantissa.chars().filter(|c| *c == '.').count() <= 1
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && mantissa.chars().any(|c| c.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit()) && number.len() == s.len()
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// `30m`, `900s`, `1h30m` → seconds.
+pub fn parse_duration(text: &str) -> Result<u32, String> {
+    let bad = || format!("\"{text}\" is not a duration (e.g. 30m, 900s, 1h30m)");
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let mut seen_unit = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total += n * unit;
+        number.clear();
+        seen_unit = true;
+    }
+    if !number.is_empty() || !seen_unit {
+        return Err(bad());
+    }
+    u32::try_from(total).map_err(|_| bad())
+}
+
+fn is_cidr(text: &str) -> bool {
+    let Some((address, prefix)) = text.split_once('/') else {
+        return false;
+    };
+    let Ok(ip) = address.parse::<IpAddr>() else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    prefix <= if ip.is_ipv4() { 32 } else { 128 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        for ok in ["4", "3500m", "32Gi", "1.5", "0.5", "1e3", "100M", "+1"] {
+            assert!(is_quantity(ok), "{ok}");
+        }
+        for bad in ["", "Gi", "4 cores", "1.2.3", "32GB", "1e", "x"] {
+            assert!(!is_quantity(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Ok(1800));
+        assert_eq!(parse_duration("900s"), Ok(900));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn cidrs() {
+        assert!(is_cidr("10.0.0.0/8"));
+        assert!(is_cidr("2001:db8::/32"));
+        assert!(!is_cidr("10.0.0.0"));
+        assert!(!is_cidr("10.0.0.0/33"));
+        assert!(!is_cidr("example.com/8"));
+    }
+
+    #[test]
+    fn deployment_names() {
+        assert_eq!(
+            deployment_name(Engine::Vllm, "qwen-06b", "production"),
+            "vllm-qwen-06b-pool-production"
+        );
+    }
+}
