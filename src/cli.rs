@@ -23,6 +23,9 @@ pub enum Command {
     Render(RenderArgs),
     /// Validate everything under PATH and report all errors and warnings.
     Check(CheckArgs),
+    /// Render a git revision and the working tree (or --head) and show what changes, with
+    /// impact notes; exit 0 without changes, 1 with changes, 2 on error.
+    Diff(DiffArgs),
     /// Show pools (replicas, business distribution, GPUs, removable pods) and Flink jobs
     /// (mode, replica range, schedules, weekly TaskManager-hours).
     Status(StatusArgs),
@@ -57,6 +60,10 @@ pub struct RenderArgs {
     /// Write one file per object into DIR (replaced atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Write the output folder of kiln.yaml (`output`, or --output DIR) and exit 1 when that
+    /// changed it (the pre-commit hook).
+    #[arg(long)]
+    pub write: bool,
     /// Succeed even when nothing is rendered (Argo CD would prune the whole app).
     #[arg(long)]
     pub allow_empty: bool,
@@ -90,6 +97,56 @@ pub struct CheckArgs {
     /// Kubernetes version of the target cluster (e.g. 1.29.3).
     #[arg(long, value_name = "V")]
     pub kube_version: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The kiln root: the folder holding kiln.yaml (inside a git repository).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The revision to compare against (e.g. origin/main).
+    #[arg(long, value_name = "REF")]
+    pub base: String,
+    /// The revision to compare (default: the working tree).
+    #[arg(long, value_name = "REF")]
+    pub head: Option<String>,
+    /// Environment from kiln.yaml (default: its defaultEnvironment).
+    #[arg(
+        long = "env",
+        short = 'e',
+        value_name = "ENV",
+        conflicts_with = "all_envs"
+    )]
+    pub env: Option<String>,
+    /// Compare every environment of the head's kiln.yaml.
+    #[arg(long)]
+    pub all_envs: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Longest markdown output, cut at object boundaries (GitHub's comment limit).
+    #[arg(long, value_name = "N", default_value_t = 65536)]
+    pub max_length: usize,
+    /// Unchanged lines shown around each change.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub context: usize,
+    /// Colour the text output: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, clap::Args)]

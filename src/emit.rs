@@ -41,7 +41,8 @@ pub enum Format {
     Json,
 }
 
-fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
+/// The canonical order and identity of an object: kind rank, kind, group, namespace, name.
+pub fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
     let kind = object.kind();
     let rank = KIND_ORDER
         .iter()
@@ -188,6 +189,25 @@ pub fn folder_files(
     } else {
         Err(diagnostics)
     }
+}
+
+/// Does `dir` hold exactly `files` (and kiln's marker)?
+pub fn folder_matches(dir: &Path, files: &BTreeMap<String, String>) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut seen = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == OUTPUT_MARKER {
+            continue;
+        }
+        match (files.get(&name), fs::read_to_string(entry.path())) {
+            (Some(expected), Ok(actual)) if *expected == actual => seen += 1,
+            _ => return false,
+        }
+    }
+    seen == files.len() && dir.join(OUTPUT_MARKER).is_file()
 }
 
 #[derive(Debug, thiserror::Error)]

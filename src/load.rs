@@ -27,7 +27,9 @@ pub const MAX_TOTAL_SIZE: u64 = 64 * 1024 * 1024;
 pub enum UsageError {
     #[error("{0}: no such folder")]
     NoSuchFolder(String),
-    #[error("{0}: not a kiln root (no kiln.yaml); run `kiln init` to create one")]
+    #[error(
+        "{0}: not a kiln root (no kiln.yaml); pass the folder that holds kiln.yaml, or create one (see README: kiln.yaml)"
+    )]
     NotARoot(String),
     #[error("{path}: {source}")]
     Io {

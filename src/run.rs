@@ -14,11 +14,13 @@ use clap::Parser;
 
 use crate::argocd;
 use crate::cli::{
-    ArgocdCommand, CheckArgs, Cli, Command, OutputFormat, RenderArgs, ReportFormat, SchemaArgs,
-    StatusArgs, StatusFormat,
+    ArgocdCommand, CheckArgs, Cli, ColorChoice, Command, DiffArgs, DiffFormat, OutputFormat,
+    RenderArgs, ReportFormat, SchemaArgs, StatusArgs, StatusFormat,
 };
 use crate::diagnostic::Diagnostic;
+use crate::diff;
 use crate::emit::{self, Format};
+use crate::git;
 use crate::load::{self, DiskFiles};
 use crate::render::{self, KubeVersion, Options, Outcome};
 use crate::schema;
@@ -66,6 +68,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Render(args) => render_command(&args),
         Command::Check(args) => check_command(&args),
+        Command::Diff(args) => diff_command(&args),
         Command::Status(args) => status_command(&args),
         Command::Schema(args) => schema_command(&args),
         Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
@@ -174,36 +177,64 @@ fn render_command(args: &RenderArgs) -> i32 {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
     };
-    match &args.output {
-        None => write_stdout(&emit::render_text(&outcome.objects, format)),
-        Some(dir) => {
-            let files = match emit::folder_files(&outcome.objects, format) {
-                Ok(files) => files,
-                Err(diagnostics) => {
-                    let mut diagnostics = diagnostics;
-                    crate::source::resolve(&mut diagnostics, &outcome.sources);
-                    print_diagnostics(&diagnostics.into_sorted());
-                    return EXIT_INVALID;
-                }
-            };
-            let root = match load::find_root(&args.path) {
-                Ok(root) => root,
-                Err(e) => return usage_error(e),
-            };
-            match emit::write_folder(dir, &files, &root) {
-                Ok(()) => {
-                    eprintln!(
-                        "kiln: wrote {} object{} to {}",
-                        files.len(),
-                        plural(files.len()),
-                        dir.display()
-                    );
-                    EXIT_OK
-                }
-                Err(e) => usage_error(e),
+    let root = match load::find_root(&args.path) {
+        Ok(root) => root,
+        Err(e) => return usage_error(e),
+    };
+    let output = if args.write {
+        match args.output.clone().or_else(|| configured_output(&root)) {
+            Some(dir) => Some(dir),
+            None => {
+                return usage_error(
+                    "--write needs an output folder: set `output` in kiln.yaml or pass --output DIR",
+                );
             }
         }
+    } else {
+        args.output.clone()
+    };
+    let Some(dir) = output else {
+        return write_stdout(&emit::render_text(&outcome.objects, format));
+    };
+    let files = match emit::folder_files(&outcome.objects, format) {
+        Ok(files) => files,
+        Err(diagnostics) => {
+            let mut diagnostics = diagnostics;
+            crate::source::resolve(&mut diagnostics, &outcome.sources);
+            print_diagnostics(&diagnostics.into_sorted());
+            return EXIT_INVALID;
+        }
+    };
+    if args.write && emit::folder_matches(&dir, &files) {
+        return EXIT_OK;
     }
+    if let Err(e) = emit::write_folder(&dir, &files, &root) {
+        return usage_error(e);
+    }
+    if args.write {
+        eprintln!(
+            "kiln: {} was out of date and has been rewritten ({} object{}); review and stage it",
+            dir.display(),
+            files.len(),
+            plural(files.len())
+        );
+        return EXIT_INVALID;
+    }
+    eprintln!(
+        "kiln: wrote {} object{} to {}",
+        files.len(),
+        plural(files.len()),
+        dir.display()
+    );
+    EXIT_OK
+}
+
+/// The output folder kiln.yaml names, as a path.
+fn configured_output(root: &Path) -> Option<PathBuf> {
+    let file = load::read_config(root).ok()?;
+    let mut scratch = crate::diagnostic::Diagnostics::new();
+    let (config, _) = crate::parse::parse_config(&file, 0, &mut scratch);
+    config.output.map(|o| root.join(o))
 }
 
 /// What `kiln check` found for one environment.
@@ -311,6 +342,184 @@ fn check_command(args: &CheckArgs) -> i32 {
         }
     }
     if ok { EXIT_OK } else { EXIT_INVALID }
+}
+
+/// A temporary folder removed when dropped (revisions are checked out into it).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> std::io::Result<Scratch> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("kiln-diff-{}-{n}-{nanos}", std::process::id()));
+        std::fs::create_dir(&path)?;
+        Ok(Scratch(path))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Render one side of a diff; errors are printed with the side's name.
+fn render_side(root: &Path, side: &str, environment: Option<&str>) -> Result<Outcome, i32> {
+    if !root.join(load::CONFIG_FILE).is_file() {
+        // The app does not exist on this side yet (or any more): nothing rendered.
+        return Ok(Outcome::default());
+    }
+    let options = Options {
+        environment: environment.map(str::to_string),
+        ..Options::default()
+    };
+    let root =
+        std::fs::canonicalize(root).map_err(|e| usage_error(format!("{}: {e}", root.display())))?;
+    let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
+    let outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
+    if outcome.has_errors() {
+        eprintln!("kiln: the {side} does not render:");
+        print_diagnostics(&outcome.diagnostics);
+        return Err(EXIT_USAGE);
+    }
+    Ok(outcome)
+}
+
+fn diff_command(args: &DiffArgs) -> i32 {
+    let root = match load::find_root(&args.path) {
+        Ok(root) => root,
+        Err(e) => return usage_error(e),
+    };
+    let (top, inside) = match git::locate(&root) {
+        Ok(located) => located,
+        Err(e) => return usage_error(e),
+    };
+    let checkout = |revision: &str, scratch: &Scratch, name: &str| -> Result<PathBuf, i32> {
+        let commit = git::resolve(&top, revision).map_err(usage_error)?;
+        let into = scratch.0.join(name);
+        std::fs::create_dir(&into).map_err(usage_error)?;
+        git::checkout(&top, &commit, &inside, &into).map_err(usage_error)?;
+        Ok(into)
+    };
+    let scratch = match Scratch::new() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("cannot create a temporary folder: {e}")),
+    };
+    let base_root = match checkout(&args.base, &scratch, "base") {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let head_root = match &args.head {
+        Some(revision) => match checkout(revision, &scratch, "head") {
+            Ok(path) => path,
+            Err(code) => return code,
+        },
+        None => root.clone(),
+    };
+    let environments: Vec<Option<String>> = if args.all_envs {
+        match environment_names(&head_root) {
+            Ok(names) if names.is_empty() => vec![None],
+            Ok(names) => names.into_iter().map(Some).collect(),
+            Err(code) => return code,
+        }
+    } else {
+        vec![args.env.clone()]
+    };
+    let base_name = format!("base ({})", args.base);
+    let head_name = args.head.as_ref().map_or_else(
+        || "head (working tree)".to_string(),
+        |h| format!("head ({h})"),
+    );
+    // With --all-envs, an environment the base does not have yet compares against nothing.
+    let base_environments = if args.all_envs && base_root.join(load::CONFIG_FILE).is_file() {
+        match environment_names(&base_root) {
+            Ok(names) => Some(names),
+            Err(code) => return code,
+        }
+    } else {
+        None
+    };
+    let mut reports = Vec::new();
+    for environment in environments {
+        let new_on_head = matches!((&base_environments, &environment),
+            (Some(names), Some(env)) if !names.contains(env));
+        let base = if new_on_head {
+            Outcome::default()
+        } else {
+            match render_side(&base_root, &base_name, environment.as_deref()) {
+                Ok(outcome) => outcome,
+                Err(code) => return code,
+            }
+        };
+        let head = match render_side(&head_root, &head_name, environment.as_deref()) {
+            Ok(outcome) => outcome,
+            Err(code) => return code,
+        };
+        reports.push(diff::compare(
+            &base.objects,
+            &head.objects,
+            args.context,
+            environment,
+        ));
+    }
+    let changed = reports.iter().any(diff::Report::has_changes);
+    let heading = |r: &diff::Report| {
+        let env = r
+            .environment
+            .as_ref()
+            .map(|e| format!(" [{e}]"))
+            .unwrap_or_default();
+        format!(
+            "kiln diff{env}: {} → {}",
+            args.base,
+            args.head.as_deref().unwrap_or("working tree")
+        )
+    };
+    let text = match args.format {
+        DiffFormat::Text => {
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    use std::io::IsTerminal;
+                    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                        && io::stdout().is_terminal()
+                }
+            };
+            reports
+                .iter()
+                .map(|r| diff::text_output(r, &heading(r), diff::Style { color }))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        DiffFormat::Markdown => {
+            let share = args.max_length / reports.len().max(1);
+            reports
+                .iter()
+                .map(|r| diff::markdown_output(r, &heading(r), share))
+                .collect::<String>()
+        }
+        DiffFormat::Json => {
+            let value = serde_json::json!({
+                "base": args.base,
+                "head": args.head,
+                "changed": changed,
+                "environments": reports,
+            });
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+    };
+    let code = write_stdout(&text);
+    if code != EXIT_OK {
+        return code;
+    }
+    if changed { EXIT_INVALID } else { EXIT_OK }
 }
 
 fn status_command(args: &StatusArgs) -> i32 {

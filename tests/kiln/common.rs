@@ -38,13 +38,15 @@ pub fn run(command: &mut Command) -> Run {
     }
 }
 
-/// Every folder of `fixtures/` and `examples/` that is a kiln root, as (name, root).
+/// Every fixture case folder of `fixtures/`, or every kiln root of `examples/` (a folder with a
+/// kiln.yaml: `examples/ci/` holds CI configuration, not specs), as (name, folder).
 pub fn case_dirs(parent: &str) -> Vec<(String, PathBuf)> {
     let dir = project_dir().join(parent);
     let mut cases: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir())
+        .filter(|e| parent != "examples" || e.path().join("kiln.yaml").is_file())
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
         .collect();
     cases.sort();

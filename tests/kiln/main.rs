@@ -7,6 +7,7 @@ mod argocd;
 mod cli;
 mod common;
 mod crd;
+mod diff;
 mod fixtures;
 mod pools;
 mod quoting;

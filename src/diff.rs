@@ -1,0 +1,699 @@
+//! `kiln diff`: two renders compared object by object, with impact notes that no text diff
+//! shows. Pure: takes the two object lists, returns a report; formatting is separate.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::emit;
+use crate::expand::Object;
+use crate::yaml;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl ChangeKind {
+    fn sign(self) -> char {
+        match self {
+            ChangeKind::Added => '+',
+            ChangeKind::Removed => '-',
+            ChangeKind::Changed => '~',
+        }
+    }
+}
+
+/// One object that differs between base and head.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub change: ChangeKind,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// The spec or manifest file it comes from (head's, or base's when removed).
+    pub source: String,
+    /// Unified diff of the YAML documents.
+    pub diff: String,
+}
+
+impl Change {
+    pub fn title(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// What a change will do in the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    /// `restart`, `rescale`, `refused`, `state`, `capacity`, `exposure`, `replace`, `schedule`.
+    pub impact: &'static str,
+    /// The object, as `Kind namespace/name`.
+    pub object: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub summary: Summary,
+    pub notes: Vec<Note>,
+    pub changes: Vec<Change>,
+}
+
+impl Report {
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+type Key = (usize, String, String, String, String);
+
+fn key(object: &Object) -> Key {
+    let (rank, kind, group, namespace, name) = emit::sort_key(object);
+    (
+        rank,
+        kind.to_string(),
+        group.to_string(),
+        namespace.to_string(),
+        name.to_string(),
+    )
+}
+
+fn title(value: &Value) -> String {
+    let kind = value["kind"].as_str().unwrap_or_default();
+    let name = value["metadata"]["name"].as_str().unwrap_or_default();
+    match value["metadata"]["namespace"].as_str() {
+        Some(ns) if !ns.is_empty() => format!("{kind} {ns}/{name}"),
+        _ => format!("{kind} {name}"),
+    }
+}
+
+/// Compare two renders. `context` is the number of unchanged lines around each change.
+pub fn compare(
+    base: &[Object],
+    head: &[Object],
+    context: usize,
+    environment: Option<String>,
+) -> Report {
+    let base_map: BTreeMap<Key, &Object> = base.iter().map(|o| (key(o), o)).collect();
+    let head_map: BTreeMap<Key, &Object> = head.iter().map(|o| (key(o), o)).collect();
+    let keys: BTreeSet<&Key> = base_map.keys().chain(head_map.keys()).collect();
+    let mut summary = Summary::default();
+    let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    for k in keys {
+        let (b, h) = (base_map.get(k).copied(), head_map.get(k).copied());
+        let (change, object) = match (b, h) {
+            (Some(b), Some(h)) if b.value == h.value => {
+                summary.unchanged += 1;
+                continue;
+            }
+            (Some(_), Some(h)) => (ChangeKind::Changed, h),
+            (None, Some(h)) => (ChangeKind::Added, h),
+            (Some(b), None) => (ChangeKind::Removed, b),
+            (None, None) => continue,
+        };
+        match change {
+            ChangeKind::Added => summary.added += 1,
+            ChangeKind::Removed => summary.removed += 1,
+            ChangeKind::Changed => summary.changed += 1,
+        }
+        let before = b.map(|o| yaml::to_string(&o.value)).unwrap_or_default();
+        let after = h.map(|o| yaml::to_string(&o.value)).unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&before, &after)
+            .unified_diff()
+            .context_radius(context)
+            .header("base", "head")
+            .to_string();
+        notes.extend(object_notes(b.map(|o| &o.value), h.map(|o| &o.value)));
+        changes.push(Change {
+            change,
+            api_version: object.api_version().to_string(),
+            kind: object.kind().to_string(),
+            namespace: object.namespace().to_string(),
+            name: object.name().to_string(),
+            source: object.source.clone(),
+            diff,
+        });
+    }
+    notes.extend(pool_notes(base, head));
+    Report {
+        environment,
+        summary,
+        notes,
+        changes,
+    }
+}
+
+/// Flattened leaf paths of a JSON value: `spec.flinkConfiguration["a.b"]` → value.
+fn leaves(value: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let segment = if k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    }
+                } else {
+                    format!("{prefix}[{}]", Value::String(k.clone()))
+                };
+                leaves(v, &segment, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+    }
+}
+
+fn changed_paths(before: &Value, after: &Value) -> Vec<String> {
+    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
+    leaves(before, "spec", &mut a);
+    leaves(after, "spec", &mut b);
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect()
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "none".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Paths whose change the operator applies without restarting the job: the fields its spec
+/// classes mark `@SpecDiff(DiffType.IGNORE)` (JobSpec, AbstractFlinkSpec's flinkConfiguration
+/// prefixes), and `job.state`, which suspends or resumes (noted on its own).
+fn restart_free(path: &str) -> bool {
+    const JOB_FIELDS: [&str; 7] = [
+        "spec.job.state",
+        "spec.job.upgradeMode",
+        "spec.job.savepointTriggerNonce",
+        "spec.job.checkpointTriggerNonce",
+        "spec.job.initialSavepointPath",
+        "spec.job.allowNonRestoredState",
+        "spec.job.initialStateReference",
+    ];
+    const CONFIG_PREFIXES: [&str; 3] = [
+        "kubernetes.operator",
+        "job.autoscaler",
+        "parallelism.default",
+    ];
+    JOB_FIELDS
+        .iter()
+        .any(|f| path == *f || path.starts_with(&format!("{f}.")))
+        || path
+            .strip_prefix("spec.flinkConfiguration[\"")
+            .is_some_and(|key| CONFIG_PREFIXES.iter().any(|p| key.starts_with(p)))
+}
+
+fn rescale_path(path: &str) -> bool {
+    path == "spec.taskManager.replicas" || path == "spec.job.parallelism"
+}
+
+fn is_reactive(value: &Value) -> bool {
+    value["spec"]["mode"] == "standalone"
+        && value["spec"]["flinkConfiguration"]["scheduler-mode"]
+            .as_str()
+            .is_some_and(|m| m.eq_ignore_ascii_case("reactive"))
+}
+
+fn note(impact: &'static str, value: &Value, message: String) -> Note {
+    Note {
+        impact,
+        object: title(value),
+        message,
+    }
+}
+
+fn object_notes(base: Option<&Value>, head: Option<&Value>) -> Vec<Note> {
+    let mut notes = Vec::new();
+    let Some(any) = head.or(base) else {
+        return notes;
+    };
+    match any["kind"].as_str().unwrap_or_default() {
+        "FlinkDeployment" => flink_notes(base, head, &mut notes),
+        "Service" => {
+            if let (Some(b), Some(h)) = (base, head) {
+                let (from, to) = (exposure(b), exposure(h));
+                if to.0 > from.0 {
+                    notes.push(note(
+                        "exposure",
+                        h,
+                        format!("exposure widened: {} → {}", from.1, to.1),
+                    ));
+                }
+            }
+        }
+        "Deployment" => {
+            if let (Some(b), Some(h)) = (base, head)
+                && b["spec"]["selector"] != h["spec"]["selector"]
+            {
+                notes.push(note("replace", h, "the selector changes, and Deployment selectors are immutable: the apply fails unless Argo CD replaces the Deployment (sync option Replace=true) or it is deleted first".to_string()));
+            }
+        }
+        "CronJob" => {
+            if let (Some(b), Some(h)) = (base, head) {
+                let when = |v: &Value| {
+                    format!(
+                        "`{}` ({})",
+                        text(&v["spec"]["schedule"]),
+                        v["spec"]["timeZone"]
+                            .as_str()
+                            .unwrap_or("controller's time zone")
+                    )
+                };
+                if b["spec"]["schedule"] != h["spec"]["schedule"]
+                    || b["spec"]["timeZone"] != h["spec"]["timeZone"]
+                {
+                    notes.push(note(
+                        "schedule",
+                        h,
+                        format!("schedule changes: {} → {}", when(b), when(h)),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    notes
+}
+
+/// (rank, name) of a Service's exposure.
+fn exposure(service: &Value) -> (u8, &'static str) {
+    match service["spec"]["type"].as_str().unwrap_or("ClusterIP") {
+        "LoadBalancer" => {
+            let scheme = service["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"].as_str();
+            if scheme == Some("internal") {
+                (1, "internal")
+            } else {
+                (2, "external")
+            }
+        }
+        "NodePort" => (1, "node port"),
+        _ => (0, "cluster"),
+    }
+}
+
+fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>) {
+    match (base, head) {
+        (Some(b), None) => notes.push(note(
+            "state",
+            b,
+            format!(
+                "the FlinkDeployment is removed: its job stops and its state is lost unless a savepoint is taken first (upgradeMode {})",
+                text(&b["spec"]["job"]["upgradeMode"])
+            ),
+        )),
+        (Some(b), Some(h)) => {
+            if b["spec"]["mode"] != h["spec"]["mode"] {
+                notes.push(note("refused", h, format!(
+                    "mode changes from {} to {}: the operator refuses to change the mode of a deployment; take a savepoint, delete the FlinkDeployment and let it be recreated",
+                    text(&b["spec"]["mode"]), text(&h["spec"]["mode"])
+                )));
+                return;
+            }
+            let (state_before, state_after) = (&b["spec"]["job"]["state"], &h["spec"]["job"]["state"]);
+            if state_before != state_after {
+                let message = if state_after == "suspended" {
+                    format!("the job is suspended (upgradeMode {})", text(&h["spec"]["job"]["upgradeMode"]))
+                } else {
+                    "the job resumes".to_string()
+                };
+                notes.push(note("state", h, message));
+            }
+            if b["spec"]["job"]["upgradeMode"] != h["spec"]["job"]["upgradeMode"] {
+                notes.push(note("state", h, format!(
+                    "upgradeMode changes from {} to {}",
+                    text(&b["spec"]["job"]["upgradeMode"]), text(&h["spec"]["job"]["upgradeMode"])
+                )));
+            }
+            let paths = changed_paths(&b["spec"], &h["spec"]);
+            let restarting: Vec<&String> = paths.iter().filter(|p| !restart_free(p) && !rescale_path(p)).collect();
+            let rescaling = paths.iter().any(|p| rescale_path(p));
+            let upgrade = text(&h["spec"]["job"]["upgradeMode"]);
+            if !restarting.is_empty() {
+                let shown: Vec<&str> = restarting.iter().take(5).map(|p| p.as_str()).collect();
+                let more = if restarting.len() > 5 { format!(" and {} more", restarting.len() - 5) } else { String::new() };
+                notes.push(note("restart", h, format!(
+                    "restarts the job (an upgrade with upgradeMode {upgrade}): {}{more} changed",
+                    shown.join(", ")
+                )));
+            } else if rescaling {
+                if is_reactive(h) {
+                    notes.push(note("rescale", h, "rescales in place (standalone mode with the reactive scheduler): no restart".to_string()));
+                } else {
+                    notes.push(note("restart", h, format!(
+                        "changing parallelism or replicas in native mode is a full upgrade: the job restarts (upgradeMode {upgrade})"
+                    )));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Business capacity per pool: `production 2 → 1, unassigned 1 → 2`.
+fn pool_notes(base: &[Object], head: &[Object]) -> Vec<Note> {
+    fn capacity(objects: &[Object]) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
+        let mut pools: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
+        for o in objects.iter().filter(|o| {
+            o.kind() == "Deployment"
+                && o.value["metadata"]["labels"]["deployment-type"] == "model-pool"
+        }) {
+            let labels = &o.value["metadata"]["labels"];
+            let pool = labels["app.kubernetes.io/part-of"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let business = labels["business"].as_str().unwrap_or_default().to_string();
+            let replicas = o.value["spec"]["replicas"].as_u64().unwrap_or(0);
+            pools
+                .entry((o.namespace().to_string(), pool))
+                .or_default()
+                .insert(business, replicas);
+        }
+        pools
+    }
+    let (before, after) = (capacity(base), capacity(head));
+    let pools: BTreeSet<&(String, String)> = before.keys().chain(after.keys()).collect();
+    let mut notes = Vec::new();
+    for pool in pools {
+        let empty = BTreeMap::new();
+        let (b, h) = (
+            before.get(pool).unwrap_or(&empty),
+            after.get(pool).unwrap_or(&empty),
+        );
+        let businesses: BTreeSet<&String> = b.keys().chain(h.keys()).collect();
+        let mut parts: Vec<String> = Vec::new();
+        let mut unassigned = None;
+        for business in businesses {
+            let show = |n: Option<&u64>| n.map_or("none".to_string(), u64::to_string);
+            let (x, y) = (b.get(business), h.get(business));
+            if x == y {
+                continue;
+            }
+            let part = format!("{business} {} → {}", show(x), show(y));
+            if business == "unassigned" {
+                unassigned = Some(part);
+            } else {
+                parts.push(part);
+            }
+        }
+        parts.extend(unassigned);
+        if !parts.is_empty() {
+            notes.push(Note {
+                impact: "capacity",
+                object: format!("ModelPool {}/{}", pool.0, pool.1),
+                message: format!("business capacity: {}", parts.join(", ")),
+            });
+        }
+    }
+    notes
+}
+
+/// Colours for terminal output.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Plain text (coloured on a terminal).
+pub fn text_output(report: &Report, heading: &str, style: Style) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let _ = writeln!(out, "{}", style.paint("1", heading));
+    let _ = writeln!(
+        out,
+        "{} added, {} removed, {} changed, {} unchanged",
+        s.added, s.removed, s.changed, s.unchanged
+    );
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "\n{}", style.paint("1", "Impact:"));
+        for n in &report.notes {
+            let _ = writeln!(out, "  ! {}: {}", style.paint("33", &n.object), n.message);
+        }
+    }
+    for (source, changes) in by_source(&report.changes) {
+        let _ = writeln!(out, "\n{}", style.paint("1", source));
+        for c in changes {
+            let _ = writeln!(out, "  {} {}", c.change.sign(), c.title());
+        }
+    }
+    for c in &report.changes {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.paint(
+                "1",
+                &format!("{} {} ({})", c.change.sign(), c.title(), c.source)
+            )
+        );
+        for line in c.diff.lines() {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                style.paint("1", line)
+            } else if line.starts_with('+') {
+                style.paint("32", line)
+            } else if line.starts_with('-') {
+                style.paint("31", line)
+            } else if line.starts_with("@@") {
+                style.paint("36", line)
+            } else {
+                line.to_string()
+            };
+            let _ = writeln!(out, "{painted}");
+        }
+    }
+    out
+}
+
+fn by_source(changes: &[Change]) -> BTreeMap<&str, Vec<&Change>> {
+    let mut groups: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+    for c in changes {
+        groups.entry(c.source.as_str()).or_default().push(c);
+    }
+    groups
+}
+
+/// A fence longer than any run of backticks in `text`.
+fn fence(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Markdown for a pull-request comment, at most `max_length` characters: the summary and
+/// notes first, then one `<details>` block per object grouped by source, cut at object
+/// boundaries with a note of what was left out. Fences and blocks are always closed.
+pub fn markdown_output(report: &Report, heading: &str, max_length: usize) -> String {
+    let s = &report.summary;
+    let mut head = format!(
+        "### {}\n\n| added | removed | changed | unchanged |\n|---:|---:|---:|---:|\n| {} | {} | {} | {} |\n",
+        escape_html(heading),
+        s.added,
+        s.removed,
+        s.changed,
+        s.unchanged
+    );
+    if !report.notes.is_empty() {
+        head.push_str("\n**Impact**\n\n");
+        for n in &report.notes {
+            let _ = writeln!(
+                head,
+                "- **{}**: {}",
+                escape_html(&n.object),
+                escape_html(&n.message)
+            );
+        }
+    }
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for (source, changes) in by_source(&report.changes) {
+        let mut first = true;
+        for c in changes {
+            let mut block = String::new();
+            if first {
+                let _ = write!(block, "\n#### `{}`\n", source.replace('`', "'"));
+                first = false;
+            }
+            let f = fence(&c.diff);
+            let _ = write!(
+                block,
+                "\n<details><summary>{} {}</summary>\n\n{f}diff\n{}{}{f}\n\n</details>\n",
+                c.change.sign(),
+                escape_html(&c.title()),
+                c.diff,
+                if c.diff.ends_with('\n') { "" } else { "\n" }
+            );
+            blocks.push((c.title(), block));
+        }
+    }
+    let mut out = head;
+    if out.chars().count() > max_length {
+        out = out
+            .chars()
+            .take(max_length.saturating_sub(1))
+            .collect::<String>();
+        out.push('\n');
+        return out;
+    }
+    let mut used = out.chars().count();
+    let mut left_out: Vec<String> = Vec::new();
+    for (i, (name, block)) in blocks.iter().enumerate() {
+        let remaining = blocks.len() - i - 1;
+        // Room for this block and, if anything is cut after it, the closing note.
+        let reserve = if remaining > 0 { 200 } else { 0 };
+        let size = block.chars().count();
+        if left_out.is_empty() && used + size + reserve <= max_length {
+            out.push_str(block);
+            used += size;
+        } else {
+            left_out.push(name.clone());
+        }
+    }
+    if !left_out.is_empty() {
+        let mut cut = format!(
+            "\n> {} object diff{} not shown to stay within {max_length} characters",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" }
+        );
+        let listed: Vec<String> = left_out.iter().take(5).map(|n| escape_html(n)).collect();
+        let _ = writeln!(
+            cut,
+            ": {}{}.",
+            listed.join(", "),
+            if left_out.len() > 5 { ", …" } else { "" }
+        );
+        if used + cut.chars().count() > max_length {
+            cut = format!("\n> {} object diffs not shown.\n", left_out.len());
+        }
+        if used + cut.chars().count() <= max_length {
+            out.push_str(&cut);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn flink(mode: &str, replicas: u64, image: &str) -> Object {
+        let mut conf = json!({"taskmanager.numberOfTaskSlots": "1"});
+        if mode == "standalone" {
+            conf["scheduler-mode"] = json!("reactive");
+        }
+        Object::new(
+            json!({"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
+                   "metadata": {"name": "job", "namespace": "ns"},
+                   "spec": {"mode": mode, "image": image, "flinkConfiguration": conf,
+                            "taskManager": {"replicas": replicas}, "job": {"upgradeMode": "savepoint", "state": "running"}}}),
+            "jobs/job.yaml",
+            0,
+            0,
+        )
+    }
+
+    fn impacts(base: &[Object], head: &[Object]) -> Vec<String> {
+        compare(base, head, 3, None)
+            .notes
+            .into_iter()
+            .map(|n| format!("{}: {}", n.impact, n.message))
+            .collect()
+    }
+
+    #[test]
+    fn restart_versus_rescale() {
+        assert_eq!(
+            impacts(&[flink("native", 2, "a:1")], &[flink("native", 2, "a:2")]),
+            [
+                "restart: restarts the job (an upgrade with upgradeMode savepoint): spec.image changed"
+            ]
+        );
+        assert!(
+            impacts(
+                &[flink("standalone", 2, "a:1")],
+                &[flink("standalone", 4, "a:1")]
+            )[0]
+            .starts_with("rescale: rescales in place")
+        );
+        assert!(
+            impacts(&[flink("native", 2, "a:1")], &[flink("native", 4, "a:1")])[0]
+                .starts_with("restart: changing parallelism or replicas in native mode")
+        );
+        assert!(
+            impacts(
+                &[flink("native", 2, "a:1")],
+                &[flink("standalone", 2, "a:1")]
+            )[0]
+            .starts_with("refused: mode changes from native to standalone")
+        );
+        assert!(
+            impacts(&[flink("native", 2, "a:1")], &[])[0]
+                .starts_with("state: the FlinkDeployment is removed")
+        );
+        assert!(impacts(&[flink("native", 2, "a:1")], &[flink("native", 2, "a:1")]).is_empty());
+    }
+
+    #[test]
+    fn fences_outgrow_backticks() {
+        assert_eq!(fence("plain"), "```");
+        assert_eq!(fence("a ```` b"), "`````");
+    }
+}

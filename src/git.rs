@@ -1,0 +1,163 @@
+//! Reading a revision of a kiln root from git, for `kiln diff`.
+//!
+//! git runs as a subprocess with an argument list (no shell). The revision's files under the
+//! root are listed with `git ls-tree` and read with one `git cat-file --batch` into a fresh
+//! temporary folder; the working tree and the index are never touched.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{0}: not inside a git repository")]
+    NotARepository(String),
+    #[error("unknown revision \"{0}\"")]
+    UnknownRevision(String),
+    #[error("git failed: {0}")]
+    Failed(String),
+}
+
+fn git(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(dir);
+    // No pager, no prompts, no user or system configuration that could run anything.
+    command
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_PAGER", "cat");
+    command
+}
+
+fn output(command: &mut Command) -> Result<String, GitError> {
+    let out = command
+        .output()
+        .map_err(|e| GitError::Failed(e.to_string()))?;
+    if !out.status.success() {
+        return Err(GitError::Failed(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The repository's top folder and the kiln root's path inside it (`""` at the top).
+pub fn locate(root: &Path) -> Result<(PathBuf, String), GitError> {
+    let top = output(git(root).args(["rev-parse", "--show-toplevel"]))
+        .map_err(|_| GitError::NotARepository(root.display().to_string()))?;
+    let top = std::fs::canonicalize(top.trim()).map_err(|e| GitError::Failed(e.to_string()))?;
+    let inside = root
+        .strip_prefix(&top)
+        .map(|p| crate::load::relative(Path::new(""), p))
+        .unwrap_or_default();
+    Ok((top, inside))
+}
+
+/// The commit a revision names.
+pub fn resolve(top: &Path, revision: &str) -> Result<String, GitError> {
+    if revision.starts_with('-') {
+        return Err(GitError::UnknownRevision(revision.to_string()));
+    }
+    output(
+        git(top)
+            .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+            .arg(format!("{revision}^{{commit}}")),
+    )
+    .map(|s| s.trim().to_string())
+    .map_err(|_| GitError::UnknownRevision(revision.to_string()))
+}
+
+/// Write the files of `inside` at `commit` into `into` (which must exist and be empty).
+/// Regular files and symlinks are written; submodules are skipped.
+pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(), GitError> {
+    let mut ls = git(top);
+    ls.args(["ls-tree", "-r", "-z", "--full-tree", commit, "--"]);
+    ls.arg(if inside.is_empty() {
+        ".".to_string()
+    } else {
+        inside.to_string()
+    });
+    let listing = output(&mut ls)?;
+    let mut entries: Vec<(String, String, String)> = Vec::new();
+    for record in listing.split('\0').filter(|r| !r.is_empty()) {
+        let Some((meta, path)) = record.split_once('\t') else {
+            continue;
+        };
+        let mut parts = meta.split(' ');
+        let (mode, kind, object) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        if kind != "blob" {
+            continue;
+        }
+        let relative = if inside.is_empty() {
+            path.to_string()
+        } else {
+            match path.strip_prefix(inside).and_then(|p| p.strip_prefix('/')) {
+                Some(p) => p.to_string(),
+                None => continue,
+            }
+        };
+        if relative.split('/').any(|c| c == ".." || c.is_empty()) {
+            continue;
+        }
+        entries.push((mode.to_string(), object.to_string(), relative));
+    }
+    let mut batch = git(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| GitError::Failed(e.to_string()))?;
+    let mut stdin = batch
+        .stdin
+        .take()
+        .ok_or_else(|| GitError::Failed("no stdin".into()))?;
+    let objects: Vec<String> = entries.iter().map(|(_, o, _)| o.clone()).collect();
+    let writer = std::thread::spawn(move || {
+        for object in objects {
+            if writeln!(stdin, "{object}").is_err() {
+                break;
+            }
+        }
+    });
+    let mut reader = BufReader::new(
+        batch
+            .stdout
+            .take()
+            .ok_or_else(|| GitError::Failed("no stdout".into()))?,
+    );
+    for (mode, _, relative) in &entries {
+        let mut header = String::new();
+        reader
+            .read_line(&mut header)
+            .map_err(|e| GitError::Failed(e.to_string()))?;
+        let size: usize = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| GitError::Failed(format!("unexpected cat-file output: {header}")))?;
+        let mut content = vec![0u8; size + 1];
+        reader
+            .read_exact(&mut content)
+            .map_err(|e| GitError::Failed(e.to_string()))?;
+        content.truncate(size);
+        let target = into.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| GitError::Failed(e.to_string()))?;
+        }
+        if mode == "120000" {
+            let link = String::from_utf8_lossy(&content).into_owned();
+            std::os::unix::fs::symlink(link, &target)
+                .map_err(|e| GitError::Failed(e.to_string()))?;
+        } else {
+            std::fs::write(&target, &content).map_err(|e| GitError::Failed(e.to_string()))?;
+        }
+    }
+    let _ = writer.join();
+    let _ = batch.wait();
+    Ok(())
+}

@@ -1,0 +1,591 @@
+//! `kiln diff` against real git repositories built in temporary folders. The kiln root is
+//! always a subfolder (`apps/app`) of the repository.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{Run, bless, diff as text_diff, kiln, project_dir, read, run};
+
+const KILN_YAML: &str = "apiVersion: kiln.dev/v1alpha1\nkind: Config\ndefaults:\n  namespace: ns\n  timeZone: UTC\n  flink: {image: \"flink:1.19.3\", flinkVersion: \"1.19.3\"}\n";
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    top: PathBuf,
+    app: PathBuf,
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "user.name=test",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is required");
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+impl Repo {
+    /// A repository whose first commit holds `files` under apps/app.
+    fn new(files: &[(&str, &str)]) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().to_path_buf();
+        let app = top.join("apps/app");
+        fs::create_dir_all(&app).unwrap();
+        git(&top, &["init", "-q", "-b", "main"]);
+        let repo = Repo {
+            _dir: dir,
+            top,
+            app,
+        };
+        repo.write("kiln.yaml", KILN_YAML);
+        for (path, text) in files {
+            repo.write(path, text);
+        }
+        repo.commit("base");
+        repo
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let full = self.app.join(path);
+        fs::create_dir_all(full.parent().unwrap()).unwrap();
+        fs::write(full, text).unwrap();
+    }
+
+    fn commit(&self, message: &str) {
+        git(&self.top, &["add", "-A"]);
+        git(&self.top, &["commit", "-q", "--allow-empty", "-m", message]);
+    }
+
+    fn diff(&self, args: &[&str]) -> Run {
+        run(kiln().arg("diff").args(args).current_dir(&self.app))
+    }
+}
+
+fn job(name: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: {name}}}\nspec:\n  type: jar\n  jar: {{uri: \"local:///a.jar\"}}\n{extra}"
+    )
+}
+
+fn notes(result: &Run) -> Vec<String> {
+    let report: Value = serde_json::from_str(&result.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", result.stdout, result.stderr));
+    report["environments"][0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            format!(
+                "{}: {}",
+                n["impact"].as_str().unwrap(),
+                n["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Notes for a change of one FlinkJob spec.
+fn flink_notes(before: &str, after: &str) -> Vec<String> {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", before))]);
+    repo.write("jobs/a.yaml", &job("a", after));
+    let result = repo.diff(&["--base", "main", "--format=json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    notes(&result)
+}
+
+#[test]
+fn added_removed_changed_and_unchanged() {
+    let repo = Repo::new(&[
+        ("jobs/a.yaml", &job("a", "")),
+        ("jobs/b.yaml", &job("b", "")),
+        ("jobs/c.yaml", &job("c", "")),
+    ]);
+    fs::remove_file(repo.app.join("jobs/b.yaml")).unwrap();
+    repo.write(
+        "jobs/c.yaml",
+        &job(
+            "c",
+            "  parallelism: 3\n  autoscaling: {minReplicas: 3, maxReplicas: 3}\n",
+        ),
+    );
+    repo.write("jobs/d.yaml", &job("d", ""));
+    let result = repo.diff(&["--base", "main", "--format=json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let report: Value = serde_json::from_str(&result.stdout).unwrap();
+    let summary = &report["environments"][0]["summary"];
+    assert_eq!(
+        (
+            summary["added"].as_u64(),
+            summary["removed"].as_u64(),
+            summary["changed"].as_u64(),
+            summary["unchanged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1))
+    );
+    let changes: Vec<String> = report["environments"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["change"].as_str().unwrap(),
+                c["name"].as_str().unwrap(),
+                c["source"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "removed b jobs/b.yaml",
+            "changed c jobs/c.yaml",
+            "added d jobs/d.yaml"
+        ]
+    );
+
+    // The working tree is untouched by reading the base.
+    assert!(!repo.app.join("jobs/b.yaml").exists());
+    let status = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(&repo.top)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout).lines().count(), 3);
+}
+
+#[test]
+fn no_changes_exit_0_and_reordering_shows_no_diff() {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", "  env: {B: \"2\", A: \"1\"}\n"))]);
+    // The same spec with its fields in another order and other formatting.
+    repo.write("jobs/a.yaml", "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nspec:\n  env:\n    A: \"1\"\n    B: \"2\"\n  jar:\n    uri: local:///a.jar\n  type: jar\nmetadata:\n  name: a\n");
+    let result = repo.diff(&["--base", "main"]);
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert!(
+        result
+            .stdout
+            .contains("0 added, 0 removed, 0 changed, 1 unchanged"),
+        "{}",
+        result.stdout
+    );
+}
+
+#[test]
+fn restart_note_names_the_fields() {
+    assert_eq!(
+        flink_notes("  image: \"flink:1.19.2\"\n", "  image: \"flink:1.19.3\"\n"),
+        ["restart: restarts the job (an upgrade with upgradeMode stateless): spec.image changed"]
+    );
+}
+
+#[test]
+fn reactive_rescale_is_in_place() {
+    let notes = flink_notes(
+        "  autoscaling: {mode: reactive, minReplicas: 2, maxReplicas: 2}\n",
+        "  autoscaling: {mode: reactive, minReplicas: 4, maxReplicas: 4}\n",
+    );
+    assert_eq!(
+        notes,
+        ["rescale: rescales in place (standalone mode with the reactive scheduler): no restart"]
+    );
+}
+
+#[test]
+fn native_rescale_restarts() {
+    let notes = flink_notes(
+        "  autoscaling: {minReplicas: 2, maxReplicas: 2}\n",
+        "  autoscaling: {minReplicas: 3, maxReplicas: 3}\n",
+    );
+    assert_eq!(
+        notes,
+        [
+            "restart: changing parallelism or replicas in native mode is a full upgrade: the job restarts (upgradeMode stateless)"
+        ]
+    );
+}
+
+#[test]
+fn mode_change_is_refused() {
+    let notes = flink_notes("", "  autoscaling: {mode: reactive}\n");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with("refused: mode changes from native to standalone"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn suspend_and_resume() {
+    assert_eq!(
+        flink_notes("", "  state: suspended\n"),
+        ["state: the job is suspended (upgradeMode stateless)"]
+    );
+    assert_eq!(
+        flink_notes("  state: suspended\n", ""),
+        ["state: the job resumes"]
+    );
+}
+
+#[test]
+fn upgrade_mode_change() {
+    let ha = "  checkpoints: {dir: \"s3://b/cp\"}\n  savepoints: {dir: \"s3://b/sp\"}\n";
+    let notes = flink_notes(ha, &format!("{ha}  upgradeMode: savepoint\n"));
+    assert_eq!(
+        notes,
+        ["state: upgradeMode changes from stateless to savepoint"]
+    );
+}
+
+#[test]
+fn removal_loses_state() {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", ""))]);
+    repo.write("jobs/a.yaml", "");
+    repo.write("jobs/keep.yaml", &job("keep", ""));
+    let notes = notes(&repo.diff(&["--base", "main", "--format=json"]));
+    assert_eq!(
+        notes,
+        [
+            "state: the FlinkDeployment is removed: its job stops and its state is lost unless a savepoint is taken first (upgradeMode stateless)"
+        ]
+    );
+}
+
+fn pool(production: u32, replicas: u32) -> String {
+    format!(
+        "apiVersion: kiln.dev/v1alpha1\nkind: ModelPool\nmetadata: {{name: qwen}}\nspec:\n  engine: vllm\n  model: Qwen/Qwen3-0.6B\n  replicas: {replicas}\n  assignments: {{production: {production}}}\n"
+    )
+}
+
+fn service(exposure: &str) -> String {
+    format!(
+        "apiVersion: kiln.dev/v1alpha1\nkind: BusinessService\nmetadata: {{name: chat}}\nspec: {{pool: qwen, business: production, exposure: {exposure}}}\n"
+    )
+}
+
+#[test]
+fn pool_capacity_per_business() {
+    let repo = Repo::new(&[("pool.yaml", &pool(2, 4))]);
+    repo.write("pool.yaml", &pool(1, 4));
+    let notes = notes(&repo.diff(&["--base", "main", "--format=json"]));
+    assert_eq!(
+        notes,
+        ["capacity: business capacity: production 2 → 1, unassigned 2 → 3"]
+    );
+}
+
+#[test]
+fn exposure_widened() {
+    let repo = Repo::new(&[
+        ("pool.yaml", &pool(2, 4)),
+        ("svc.yaml", &service("internal")),
+    ]);
+    repo.write("svc.yaml", &service("external"));
+    assert_eq!(
+        notes(&repo.diff(&["--base", "main", "--format=json"])),
+        ["exposure: exposure widened: internal → external"]
+    );
+}
+
+#[test]
+fn deployment_selector_change_needs_a_replace() {
+    let deployment = |app: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: ns}}\nspec:\n  selector: {{matchLabels: {{app: {app}}}}}\n  template:\n    metadata: {{labels: {{app: {app}}}}}\n    spec: {{containers: [{{name: web, image: \"nginx:1.27\"}}]}}\n"
+        )
+    };
+    let repo = Repo::new(&[
+        ("web.yaml", &deployment("web")),
+        ("jobs/a.yaml", &job("a", "")),
+    ]);
+    repo.write("web.yaml", &deployment("website"));
+    let notes = notes(&repo.diff(&["--base", "main", "--format=json"]));
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .starts_with("replace: the selector changes, and Deployment selectors are immutable"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn cron_schedule_change() {
+    let schedule = |cron: &str| {
+        format!(
+            "  autoscaling:\n    mode: scheduled\n    schedules: [{{name: peak, cron: \"{cron}\", minReplicas: 2, maxReplicas: 2}}]\n"
+        )
+    };
+    let notes = flink_notes(&schedule("0 9 * * 1-5"), &schedule("0 8 * * 1-5"));
+    assert_eq!(
+        notes,
+        ["schedule: schedule changes: `0 9 * * 1-5` (UTC) → `0 8 * * 1-5` (UTC)"]
+    );
+}
+
+#[test]
+fn invalid_base_and_unknown_ref_are_errors() {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", "  paralelism: 2\n"))]);
+    repo.write("jobs/a.yaml", &job("a", ""));
+    let result = repo.diff(&["--base", "main"]);
+    assert_eq!(result.code, 2);
+    assert!(result.stdout.is_empty());
+    assert!(
+        result.stderr.contains("the base (main) does not render"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stderr
+            .contains("jobs/a.yaml:7:3: error: spec.paralelism: unknown field"),
+        "{}",
+        result.stderr
+    );
+
+    let unknown = repo.diff(&["--base", "no-such-branch"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("unknown revision \"no-such-branch\""),
+        "{}",
+        unknown.stderr
+    );
+    let option = repo.diff(&["--base", "--output=/tmp/x"]);
+    assert_eq!(
+        option.code, 2,
+        "a revision that looks like an option is refused"
+    );
+}
+
+#[test]
+fn head_revision_and_new_app() {
+    let repo = Repo::new(&[]);
+    fs::remove_file(repo.app.join("kiln.yaml")).unwrap();
+    repo.commit("no app yet");
+    repo.write("kiln.yaml", KILN_YAML);
+    repo.write("jobs/a.yaml", &job("a", ""));
+    repo.commit("app");
+    // HEAD~1 has no kiln root here: everything is added.
+    let result = repo.diff(&["--base", "HEAD~1", "--head", "HEAD", "--format=json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let report: Value = serde_json::from_str(&result.stdout).unwrap();
+    assert_eq!(report["environments"][0]["summary"]["added"], 1);
+    assert_eq!(report["head"], "HEAD");
+}
+
+#[test]
+fn colour_follows_the_flag() {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", ""))]);
+    repo.write(
+        "jobs/a.yaml",
+        &job(
+            "a",
+            "  parallelism: 5\n  autoscaling: {minReplicas: 5, maxReplicas: 5}\n",
+        ),
+    );
+    let always = repo.diff(&["--base", "main", "--color=always"]);
+    assert!(always.stdout.contains("\u{1b}[32m+"), "{}", always.stdout);
+    let never = repo.diff(&["--base", "main", "--color=never"]);
+    assert!(!never.stdout.contains('\u{1b}'));
+    let auto = run(kiln()
+        .args(["diff", "--base", "main"])
+        .env("NO_COLOR", "1")
+        .current_dir(&repo.app));
+    assert!(
+        !auto.stdout.contains('\u{1b}'),
+        "not a terminal, and NO_COLOR"
+    );
+}
+
+/// A repository with many changed objects, for the markdown goldens.
+fn markdown_repo() -> Repo {
+    let jobs: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("jobs/j{i}.yaml"), job(&format!("job-{i}"), "")))
+        .collect();
+    let files: Vec<(&str, &str)> = jobs.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let repo = Repo::new(&files);
+    for i in 0..6 {
+        repo.write(&format!("jobs/j{i}.yaml"), &job(&format!("job-{i}"), "  image: \"flink:1.19.9\"\n  autoscaling: {mode: hpa_reactive}\n  env: {NOTE: \"uses ``` fences\"}\n"));
+    }
+    repo
+}
+
+fn balanced(markdown: &str) -> Result<(), String> {
+    let opens = markdown.matches("<details>").count();
+    let closes = markdown.matches("</details>").count();
+    if opens != closes {
+        return Err(format!("{opens} <details> but {closes} </details>"));
+    }
+    let mut fence: Option<String> = None;
+    for line in markdown.lines() {
+        let ticks: String = line.chars().take_while(|c| *c == '`').collect();
+        if ticks.len() >= 3 {
+            match &fence {
+                None => fence = Some(ticks),
+                Some(open) if ticks == *open && line.trim() == open.as_str() => fence = None,
+                Some(_) => {}
+            }
+        }
+    }
+    match fence {
+        Some(open) => Err(format!("unclosed fence {open}")),
+        None => Ok(()),
+    }
+}
+
+fn markdown_golden(name: &str, max_length: usize) {
+    let repo = markdown_repo();
+    let result = repo.diff(&[
+        "--base",
+        "main",
+        "--format=markdown",
+        &format!("--max-length={max_length}"),
+    ]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result.stdout.chars().count() <= max_length,
+        "{} > {max_length}",
+        result.stdout.chars().count()
+    );
+    balanced(&result.stdout).unwrap_or_else(|e| panic!("{name}: {e}\n{}", result.stdout));
+    let path = project_dir().join("tests/data/diff").join(name);
+    if bless() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &result.stdout).unwrap();
+    }
+    let expected = read(&path).unwrap_or_default();
+    assert!(
+        result.stdout == expected,
+        "{name} (KILN_BLESS=1 rewrites it):\n{}",
+        text_diff(&expected, &result.stdout)
+    );
+}
+
+#[test]
+fn markdown_full() {
+    markdown_golden("full.md", 65536);
+}
+
+#[test]
+fn markdown_truncated() {
+    markdown_golden("truncated.md", 6000);
+    let repo = markdown_repo();
+    for max in [400, 1500, 3000, 9000] {
+        let result = repo.diff(&[
+            "--base",
+            "main",
+            "--format=markdown",
+            &format!("--max-length={max}"),
+        ]);
+        assert!(result.stdout.chars().count() <= max, "{max}");
+        balanced(&result.stdout).unwrap_or_else(|e| panic!("{max}: {e}"));
+    }
+}
+
+#[test]
+fn operator_ignored_fields_do_not_restart() {
+    // The operator's @SpecDiff(IGNORE) fields and flinkConfiguration prefixes apply without
+    // an upgrade: no restart note, though the object changed.
+    let before =
+        "  flinkConfiguration: {\"kubernetes.operator.periodic.savepoint.interval\": 1h}\n";
+    let after = "  flinkConfiguration: {\"kubernetes.operator.periodic.savepoint.interval\": 6h}\n";
+    assert_eq!(flink_notes(before, after), Vec::<String>::new());
+    // Any other key restarts the job.
+    let after = "  flinkConfiguration: {\"kubernetes.operator.periodic.savepoint.interval\": 1h, \"pipeline.max-parallelism\": \"256\"}\n";
+    assert_eq!(
+        flink_notes(before, after),
+        [
+            "restart: restarts the job (an upgrade with upgradeMode stateless): spec.flinkConfiguration[\"pipeline.max-parallelism\"] changed"
+        ]
+    );
+}
+
+#[test]
+fn runs_from_any_folder_of_the_repository() {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", ""))]);
+    repo.write("jobs/a.yaml", &job("a", "  parallelism: 3\n"));
+    let from_app = repo.diff(&["--base", "main", "--format=json"]);
+    assert_eq!(from_app.code, 1, "{}", from_app.stderr);
+    let from_top = run(kiln()
+        .args(["diff", "apps/app", "--base", "main", "--format=json"])
+        .current_dir(&repo.top));
+    let from_below = run(kiln()
+        .args(["diff", "..", "--base", "main", "--format=json"])
+        .current_dir(repo.app.join("jobs")));
+    assert_eq!(from_top.stdout, from_app.stdout, "{}", from_top.stderr);
+    assert_eq!(from_below.stdout, from_app.stdout, "{}", from_below.stderr);
+    // The working tree is untouched.
+    assert!(
+        read(&repo.app.join("jobs/a.yaml"))
+            .unwrap()
+            .contains("parallelism: 3")
+    );
+}
+
+#[test]
+fn environments_one_or_all() {
+    let envs = "environments:\n  dev: {namespace: dev}\n  prod: {namespace: prod}\n";
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", ""))]);
+    repo.write("kiln.yaml", &format!("{KILN_YAML}{envs}"));
+    repo.commit("environments");
+    // prod is new in the working tree: --all-envs compares it against nothing.
+    repo.write(
+        "kiln.yaml",
+        &format!("{KILN_YAML}{envs}  staging: {{namespace: staging}}\n"),
+    );
+    repo.write("jobs/a.yaml", &job("a", "  parallelism: 3\n"));
+    let result = repo.diff(&["--base", "main", "--all-envs", "--format=json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let report: Value = serde_json::from_str(&result.stdout).unwrap();
+    let summaries: Vec<(String, String)> = report["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = &e["summary"];
+            (
+                e["environment"].as_str().unwrap().to_string(),
+                format!(
+                    "+{} -{} ~{} ={}",
+                    s["added"], s["removed"], s["changed"], s["unchanged"]
+                ),
+            )
+        })
+        .collect();
+    let expected = [
+        ("dev", "+0 -0 ~1 =0"),
+        ("prod", "+0 -0 ~1 =0"),
+        ("staging", "+1 -0 ~0 =0"),
+    ];
+    assert_eq!(
+        summaries,
+        expected.map(|(e, s)| (e.to_string(), s.to_string()))
+    );
+    // -e picks one; an environment the base lacks is an error naming the side.
+    let one = repo.diff(&["--base", "main", "-e", "prod", "--format=json"]);
+    let report: Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(report["environments"][0]["environment"], "prod");
+    assert_eq!(report["environments"].as_array().unwrap().len(), 1);
+    let missing = repo.diff(&["--base", "main", "-e", "staging"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("the base (main) does not render"),
+        "{}",
+        missing.stderr
+    );
+    assert!(missing.stderr.contains("staging"), "{}", missing.stderr);
+}
