@@ -72,11 +72,9 @@ pub struct RenderArgs {
     pub kube_version: Option<String>,
 }
 
+/// `-e ENV` or `--all-envs`, for the commands that can go over every environment.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
-    /// The kiln root: the folder holding kiln.yaml.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+pub struct Environments {
     /// Environment from kiln.yaml (default: its defaultEnvironment).
     #[arg(
         long = "env",
@@ -85,9 +83,18 @@ pub struct CheckArgs {
         conflicts_with = "all_envs"
     )]
     pub env: Option<String>,
-    /// Check every environment of kiln.yaml, one after the other.
+    /// Every environment of kiln.yaml (for diff: of the head's), one report each.
     #[arg(long)]
     pub all_envs: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The kiln root: the folder holding kiln.yaml.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub environments: Environments,
     /// Fail on warnings too.
     #[arg(long)]
     pub strict: bool,
@@ -110,17 +117,8 @@ pub struct DiffArgs {
     /// The revision to compare (default: the working tree).
     #[arg(long, value_name = "REF")]
     pub head: Option<String>,
-    /// Environment from kiln.yaml (default: its defaultEnvironment).
-    #[arg(
-        long = "env",
-        short = 'e',
-        value_name = "ENV",
-        conflicts_with = "all_envs"
-    )]
-    pub env: Option<String>,
-    /// Compare every environment of the head's kiln.yaml.
-    #[arg(long)]
-    pub all_envs: bool,
+    #[command(flatten)]
+    pub environments: Environments,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,

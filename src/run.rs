@@ -280,19 +280,31 @@ fn environment_names(path: &Path) -> Result<Vec<String>, i32> {
     Ok(config.environments.into_keys().collect())
 }
 
+/// The environments `-e`/`--all-envs` select for the root at `path`: every one of its
+/// kiln.yaml (or the default when it has none), or the one named (`None`: the default).
+fn selected_environments(
+    selection: &crate::cli::Environments,
+    path: &Path,
+) -> Result<Vec<Option<String>>, i32> {
+    if !selection.all_envs {
+        return Ok(vec![selection.env.clone()]);
+    }
+    let names = environment_names(path)?;
+    Ok(if names.is_empty() {
+        vec![None]
+    } else {
+        names.into_iter().map(Some).collect()
+    })
+}
+
 fn check_command(args: &CheckArgs) -> i32 {
     let kube = match kube_version(args.kube_version.as_deref()) {
         Ok(v) => v,
         Err(e) => return usage_error(e),
     };
-    let environments: Vec<Option<String>> = if args.all_envs {
-        match environment_names(&args.path) {
-            Ok(names) if names.is_empty() => vec![None],
-            Ok(names) => names.into_iter().map(Some).collect(),
-            Err(code) => return code,
-        }
-    } else {
-        vec![args.env.clone()]
+    let environments = match selected_environments(&args.environments, &args.path) {
+        Ok(environments) => environments,
+        Err(code) => return code,
     };
     let mut reports = Vec::new();
     for environment in environments {
@@ -304,7 +316,7 @@ fn check_command(args: &CheckArgs) -> i32 {
     let ok = reports.iter().all(|r| r.ok);
     match args.format {
         ReportFormat::Json => {
-            let value = if args.all_envs {
+            let value = if args.environments.all_envs {
                 serde_json::json!({"ok": ok, "environments": reports})
             } else {
                 serde_json::to_value(&reports[0]).unwrap_or_default()
@@ -318,7 +330,7 @@ fn check_command(args: &CheckArgs) -> i32 {
         }
         ReportFormat::Text => {
             for r in &reports {
-                if let (true, Some(env)) = (args.all_envs, &r.environment) {
+                if let (true, Some(env)) = (args.environments.all_envs, &r.environment) {
                     eprintln!("kiln: environment {env}:");
                 }
                 print_diagnostics(&r.diagnostics);
@@ -420,14 +432,9 @@ fn diff_command(args: &DiffArgs) -> i32 {
         },
         None => root.clone(),
     };
-    let environments: Vec<Option<String>> = if args.all_envs {
-        match environment_names(&head_root) {
-            Ok(names) if names.is_empty() => vec![None],
-            Ok(names) => names.into_iter().map(Some).collect(),
-            Err(code) => return code,
-        }
-    } else {
-        vec![args.env.clone()]
+    let environments = match selected_environments(&args.environments, &head_root) {
+        Ok(environments) => environments,
+        Err(code) => return code,
     };
     let base_name = format!("base ({})", args.base);
     let head_name = args.head.as_ref().map_or_else(
@@ -435,14 +442,15 @@ fn diff_command(args: &DiffArgs) -> i32 {
         |h| format!("head ({h})"),
     );
     // With --all-envs, an environment the base does not have yet compares against nothing.
-    let base_environments = if args.all_envs && base_root.join(load::CONFIG_FILE).is_file() {
-        match environment_names(&base_root) {
-            Ok(names) => Some(names),
-            Err(code) => return code,
-        }
-    } else {
-        None
-    };
+    let base_environments =
+        if args.environments.all_envs && base_root.join(load::CONFIG_FILE).is_file() {
+            match environment_names(&base_root) {
+                Ok(names) => Some(names),
+                Err(code) => return code,
+            }
+        } else {
+            None
+        };
     let mut reports = Vec::new();
     for environment in environments {
         let new_on_head = matches!((&base_environments, &environment),
