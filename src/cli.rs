@@ -70,6 +70,9 @@ pub struct RenderArgs {
     /// Kubernetes version of the target cluster (e.g. 1.29.3); limits what is emitted.
     #[arg(long, value_name = "V")]
     pub kube_version: Option<String>,
+    /// Print the time each stage took to stderr (read, parse, validate, expand, write).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// `-e ENV` or `--all-envs`, for the commands that can go over every environment.

@@ -226,6 +226,28 @@ pub enum OutputError {
 /// folder and swapped in with one `renameat2(RENAME_EXCHANGE)`, so a reader (or a crash)
 /// sees the old folder or the new one, never a mix. Where the exchange is not supported,
 /// two renames are used.
+/// Remove staging folders (`<prefix><pid>`) left by runs that were killed: those whose
+/// process no longer exists. A run still going keeps its own.
+fn remove_abandoned_staging(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && Path::new("/proc/self").exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 pub fn write_folder(
     dir: &Path,
     files: &BTreeMap<String, String>,
@@ -256,11 +278,9 @@ pub fn write_folder(
             return Err(OutputError::NotKilnOutput(shown));
         }
     }
-    let staging = parent.join(format!(
-        ".{}.kiln-new-{}",
-        base.to_string_lossy(),
-        std::process::id()
-    ));
+    let prefix = format!(".{}.kiln-new-", base.to_string_lossy());
+    remove_abandoned_staging(&parent, &prefix);
+    let staging = parent.join(format!("{prefix}{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir(&staging).map_err(|e| io_err(&staging, e))?;
     let write_all = || -> Result<(), OutputError> {

@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod expand;
+pub mod fuzzing;
 pub mod git;
 pub mod load;
 pub mod parse;

@@ -62,10 +62,18 @@ pub fn find_root(path: &Path) -> Result<PathBuf, UsageError> {
     Ok(root)
 }
 
-/// Read kiln.yaml itself.
+/// Read kiln.yaml itself (a symlink only when it stays inside the root).
 pub fn read_config(root: &Path) -> Result<SourceFile, Diagnostic> {
     let path = root.join(CONFIG_FILE);
-    read_file(&path, CONFIG_FILE, MAX_FILE_SIZE)
+    let target = fs::canonicalize(&path)
+        .map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(CONFIG_FILE))?;
+    if !target.starts_with(root) {
+        return Err(Diagnostic::error(
+            "symlink points outside the kiln root; refusing to follow it",
+        )
+        .in_file(CONFIG_FILE));
+    }
+    read_file(&target, CONFIG_FILE, MAX_FILE_SIZE)
 }
 
 /// Read every YAML file below the root except kiln.yaml.
@@ -186,25 +194,48 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
 }
 
 fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagnostic> {
-    let size = fs::metadata(path)
-        .map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(rel))?
-        .len();
-    if size > max_size {
-        return Err(Diagnostic::error(format!(
-            "file is {}, larger than the limit of {}",
-            human_size(size),
-            human_size(max_size)
-        ))
-        .in_file(rel));
-    }
-    let bytes =
-        fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read: {e}")).in_file(rel))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Diagnostic::error("file is not valid UTF-8").in_file(rel))?;
+    let text = read_bounded(path, max_size).map_err(|e| Diagnostic::error(e).in_file(rel))?;
     Ok(SourceFile {
         path: rel.to_string(),
         text,
     })
+}
+
+/// Read a regular file of at most `max_size` bytes as UTF-8. The checks are made on the
+/// opened file, and the read itself is bounded, so a file that grows meanwhile, a FIFO or a
+/// device (through a symlink) can neither hang kiln nor make it read without limit.
+fn read_bounded(path: &Path, max_size: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // Non-blocking, so opening a FIFO does not wait for a writer; it is refused below.
+    #[allow(clippy::cast_possible_wrap)]
+    let nonblocking = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblocking)
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let metadata = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !metadata.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    let too_large = |size: u64| {
+        format!(
+            "file is larger than the limit of {} ({size} bytes)",
+            human_size(max_size)
+        )
+    };
+    if metadata.len() > max_size {
+        return Err(too_large(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > max_size {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_string())
 }
 
 fn is_yaml(rel: &str) -> bool {
@@ -317,20 +348,12 @@ impl Files for DiskFiles {
         if !resolved.is_file() {
             return Err(ReferenceError::NotAFile(reference.to_string()));
         }
-        let unreadable = |message: String| ReferenceError::Unreadable {
-            path: reference.to_string(),
-            message,
-        };
-        let size = fs::metadata(&resolved)
-            .map_err(|e| unreadable(e.to_string()))?
-            .len();
-        if size > MAX_FILE_SIZE {
-            return Err(unreadable(format!(
-                "larger than the limit of {}",
-                human_size(MAX_FILE_SIZE)
-            )));
-        }
-        let text = fs::read_to_string(&resolved).map_err(|e| unreadable(e.to_string()))?;
+        let text = read_bounded(&resolved, MAX_FILE_SIZE).map_err(|message| {
+            ReferenceError::Unreadable {
+                path: reference.to_string(),
+                message,
+            }
+        })?;
         Ok((rel, text))
     }
 }

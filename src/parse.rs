@@ -64,6 +64,9 @@ pub fn parse_config(
     let Some(value) = docs.next() else {
         return (Config::default(), None);
     };
+    if !strings_within_limit(&value, index, 0, diagnostics) {
+        return (Config::default(), None);
+    }
     if docs.next().is_some() {
         diagnostics.push(Diagnostic::error("kiln.yaml must hold one document").at(
             index,
@@ -111,9 +114,61 @@ pub fn parse_documents(
             }
         };
         for (doc, value) in docs.into_iter().enumerate() {
-            classify(value, index, doc, parsed, diagnostics);
+            if strings_within_limit(&value, index, doc, diagnostics) {
+                classify(value, index, doc, parsed, diagnostics);
+            }
         }
     }
+}
+
+/// Refuse a document holding a string (or key) longer than [`yaml::MAX_STRING`] bytes: no
+/// field of a spec or manifest needs one, and every later stage copies strings around.
+fn strings_within_limit(
+    value: &Value,
+    file: usize,
+    doc: usize,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    /// The steps to the first string over the limit, innermost first (built only on a hit).
+    fn find(value: &Value) -> Option<(Vec<Result<&str, usize>>, usize)> {
+        match value {
+            Value::String(s) if s.len() > yaml::MAX_STRING => Some((Vec::new(), s.len())),
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+                find(v).map(|(mut steps, n)| {
+                    steps.push(Err(i));
+                    (steps, n)
+                })
+            }),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.len() > yaml::MAX_STRING {
+                    return Some((Vec::new(), k.len()));
+                }
+                find(v).map(|(mut steps, n)| {
+                    steps.push(Ok(k.as_str()));
+                    (steps, n)
+                })
+            }),
+            _ => None,
+        }
+    }
+    let Some((steps, length)) = find(value) else {
+        return true;
+    };
+    let at = steps
+        .iter()
+        .rev()
+        .fold(FieldPath::root(), |at, step| match step {
+            Ok(key) => at.key(key),
+            Err(i) => at.index(*i),
+        });
+    diagnostics.push(
+        Diagnostic::error(format!(
+            "a string of {length} bytes is longer than the limit of {}",
+            crate::load::human_size(yaml::MAX_STRING as u64)
+        ))
+        .at(file, doc, at),
+    );
+    false
 }
 
 fn syntax_error(file: &SourceFile, error: &yaml::YamlError) -> Diagnostic {
@@ -187,7 +242,8 @@ fn classify(
         return;
     }
     let name = value
-        .pointer("/metadata/name")
+        .get("metadata")
+        .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or_default();
     let missing: Vec<&str> = [

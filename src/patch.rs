@@ -68,16 +68,19 @@ impl Compiled {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let name = object
-            .pointer("/metadata/name")
+            .get("metadata")
+            .and_then(|m| m.get("name"))
             .and_then(Value::as_str)
             .unwrap_or_default();
         let namespace = object
-            .pointer("/metadata/namespace")
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
             .and_then(Value::as_str)
             .or(default_namespace)
             .unwrap_or_default();
         let labels: BTreeMap<String, String> = object
-            .pointer("/metadata/labels")
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
             .and_then(Value::as_object)
             .map(|m| {
                 m.iter()
@@ -99,9 +102,13 @@ impl Compiled {
             json_patch::merge(object, merge);
         }
         if let Some(operations) = &self.operations {
-            json_patch::patch(object, operations).map_err(|e| {
+            // All or nothing, on a copy: json-patch's own rollback (`patch`) panics when undoing
+            // a failed `move` (found by the patch fuzzer, fuzz/regressions/patch/).
+            let mut patched = object.clone();
+            json_patch::patch_unsafe(&mut patched, operations).map_err(|e| {
                 format!("operation {} ({}) failed: {}", e.operation, e.path, e.kind)
             })?;
+            *object = patched;
         }
         Ok(())
     }

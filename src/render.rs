@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -69,6 +70,29 @@ pub struct Outcome {
     pub pool_plans: Vec<PoolPlan>,
     pub service_plans: Vec<ServicePlan>,
     pub spec_count: usize,
+    /// Time spent per stage, in order (for the benchmark's profile).
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Laps of the render's stages.
+struct Stopwatch {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
 }
 
 impl Outcome {
@@ -113,6 +137,7 @@ pub fn render(
     if sources.is_empty() {
         return finish(Outcome::default(), diagnostics);
     }
+    let mut clock = Stopwatch::start();
 
     // Parse everything first.
     let mut parsed = Parsed::default();
@@ -130,6 +155,7 @@ pub fn render(
         None
     };
     let environment = environment.as_ref().map(|(name, env)| (name.as_str(), env));
+    clock.lap("parse YAML");
 
     // Patch specs (environment), then check them against their schemas.
     let (patches, problems) = environment
@@ -160,6 +186,7 @@ pub fn render(
         environment.map(|(name, _)| name),
         &mut diagnostics,
     );
+    clock.lap("patch + schema check");
 
     // Validate and resolve.
     let ctx = Context {
@@ -188,6 +215,7 @@ pub fn render(
         (Vec::new(), Vec::new(), Vec::new())
     };
     check_kube_version(&plans, options.kube_version, &mut diagnostics);
+    clock.lap("validate");
 
     // Expand.
     let mut objects = Vec::new();
@@ -216,6 +244,8 @@ pub fn render(
         }
     }
 
+    clock.lap("expand");
+
     // Patch manifests (environment).
     let mut object_items: Vec<Patchable<'_>> = objects
         .iter_mut()
@@ -231,7 +261,8 @@ pub fn render(
     let (objects, problems) = emit::order(objects, &sources);
     diagnostics.extend(problems);
     let spec_count = parsed.spec_documents;
-    finish(
+    clock.lap("patch manifests + order");
+    let mut outcome = finish(
         Outcome {
             objects,
             diagnostics: Vec::new(),
@@ -240,9 +271,13 @@ pub fn render(
             pool_plans,
             service_plans,
             spec_count,
+            timings: Vec::new(),
         },
         diagnostics,
-    )
+    );
+    clock.lap("locate diagnostics");
+    outcome.timings = clock.laps;
+    outcome
 }
 
 /// The environment to render: `-e`, else `defaultEnvironment`; an unknown name is an error.
@@ -281,12 +316,16 @@ fn describe(value: &Value, source: Option<&SourceFile>) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default();
     let name = value
-        .pointer("/metadata/name")
+        .get("metadata")
+        .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or_default();
     match (
         source,
-        value.pointer("/metadata/namespace").and_then(Value::as_str),
+        value
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str),
     ) {
         (Some(file), _) => format!("{kind} {name} ({})", file.path),
         (None, Some(ns)) => format!("{kind} {ns}/{name}"),

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::panic;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::Parser;
 
@@ -51,6 +52,9 @@ pub fn main() -> i32 {
         eprintln!("kiln: internal error, please report: {message}{location}");
     }));
     panic::catch_unwind(|| {
+        // Debug builds only: lets the tests prove what a panic looks like to a user.
+        #[cfg(debug_assertions)]
+        debug_panic();
         let cli = match Cli::try_parse() {
             Ok(cli) => cli,
             Err(e) => {
@@ -62,6 +66,16 @@ pub fn main() -> i32 {
         run(cli)
     })
     .unwrap_or(EXIT_USAGE)
+}
+
+/// Debug builds only: `KILN_DEBUG_PANIC` makes kiln panic, so the tests can prove what a
+/// panic looks like to a user.
+#[cfg(debug_assertions)]
+#[allow(clippy::manual_assert)]
+fn debug_panic() {
+    if std::env::var_os("KILN_DEBUG_PANIC").is_some() {
+        panic!("KILN_DEBUG_PANIC is set");
+    }
 }
 
 pub fn run(cli: Cli) -> i32 {
@@ -148,6 +162,18 @@ fn output_inside(root: &Path, output: &Path) -> Option<String> {
 }
 
 fn render_command(args: &RenderArgs) -> i32 {
+    let started = Instant::now();
+    let code = render_and_write(args);
+    if args.timings {
+        eprintln!(
+            "kiln: total {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    code
+}
+
+fn render_and_write(args: &RenderArgs) -> i32 {
     let kube = match kube_version(args.kube_version.as_deref()) {
         Ok(v) => v,
         Err(e) => return usage_error(e),
@@ -193,8 +219,24 @@ fn render_command(args: &RenderArgs) -> i32 {
     } else {
         args.output.clone()
     };
+    let mut clock = Instant::now();
+    let mut timings = outcome.timings.clone();
+    let mut lap = |stage: &'static str| {
+        timings.push((stage, clock.elapsed()));
+        clock = Instant::now();
+    };
     let Some(dir) = output else {
-        return write_stdout(&emit::render_text(&outcome.objects, format));
+        let text = emit::render_text(&outcome.objects, format);
+        lap("serialize");
+        let code = write_stdout(&text);
+        lap("write");
+        if args.timings {
+            print_timings(&timings);
+        }
+        // The process ends now: freeing every object one by one would only cost time.
+        std::mem::forget(outcome);
+        std::mem::forget(text);
+        return code;
     };
     let files = match emit::folder_files(&outcome.objects, format) {
         Ok(files) => files,
@@ -227,6 +269,14 @@ fn render_command(args: &RenderArgs) -> i32 {
         dir.display()
     );
     EXIT_OK
+}
+
+fn print_timings(timings: &[(&'static str, std::time::Duration)]) {
+    let stages: Vec<String> = timings
+        .iter()
+        .map(|(stage, d)| format!("{stage} {:.1} ms", d.as_secs_f64() * 1000.0))
+        .collect();
+    eprintln!("kiln: timings: {}", stages.join(", "));
 }
 
 /// The output folder kiln.yaml names, as a path.

@@ -19,6 +19,8 @@ pub const MAX_NODES: usize = 250_000;
 pub const MAX_DOCUMENTS: usize = 1_000;
 /// Most events that alias expansion may replay in one file ("billion laughs").
 pub const MAX_ALIAS_REPLAY: usize = 100_000;
+/// Longest string (scalar or key) a document may hold, in bytes.
+pub const MAX_STRING: usize = 1024 * 1024;
 
 /// A YAML syntax or limit error, with a 1-based position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +55,12 @@ fn to_yaml_error(error: &Error) -> YamlError {
     let (line, column) = error
         .location()
         .map_or((1, 1), |l| (to_usize(l.line()), to_usize(l.column())));
-    let message = match error {
+    // The error itself, under the wrappers that add a snippet or an alias's location.
+    let mut original = error;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = original {
+        original = error;
+    }
+    let message = match original {
         Error::DuplicateMappingKey { key: Some(key), .. } => format!("duplicate key \"{key}\""),
         Error::DuplicateMappingKey { key: None, .. } => "duplicate key".to_string(),
         Error::Budget { breach, .. } => limit_message(breach),

@@ -62,14 +62,16 @@ impl Object {
 
     pub fn name(&self) -> &str {
         self.value
-            .pointer("/metadata/name")
+            .get("metadata")
+            .and_then(|m| m.get("name"))
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
 
     pub fn namespace(&self) -> &str {
         self.value
-            .pointer("/metadata/namespace")
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
             .and_then(Value::as_str)
             .unwrap_or_default()
     }

@@ -287,27 +287,72 @@ fn a_closed_pipe_is_not_an_error() {
     );
 }
 
+/// Copy a folder tree creating entries in the order `shuffle` gives (a permutation seed):
+/// directory order on disk then differs from copy to copy.
+fn copy_tree_shuffled(from: &Path, to: &Path, seed: u64) {
+    fs::create_dir_all(to).unwrap();
+    let mut entries: Vec<_> = fs::read_dir(from)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    let mut state = seed;
+    for i in (1..entries.len()).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let j = usize::try_from(state >> 33).unwrap() % (i + 1);
+        entries.swap(i, j);
+    }
+    for entry in entries {
+        let target = to.join(entry.file_name().unwrap());
+        if entry.is_dir() {
+            copy_tree_shuffled(&entry, &target, seed.wrapping_add(1));
+        } else {
+            fs::copy(&entry, &target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn output_is_deterministic() {
-    let reference = run(kiln().arg("render").arg(lemo()));
-    assert_eq!(reference.code, 0, "{}", reference.stderr);
-    let copy = tempfile::tempdir().unwrap();
-    copy_tree(&lemo(), copy.path());
-    for (lc_all, tz) in [
+    // 100 renders of the example (both environments), from copies whose files were created
+    // in different orders, under different locales and time zones: byte-identical output.
+    let settings = [
         ("C", "UTC"),
         ("de_DE.UTF-8", "Asia/Shanghai"),
         ("tr_TR.UTF-8", "America/Los_Angeles"),
-    ] {
-        let again = run(kiln()
-            .arg("render")
-            .arg(copy.path())
-            .env("LC_ALL", lc_all)
-            .env("TZ", tz));
-        assert_eq!(again.code, 0);
-        assert!(
-            again.stdout == reference.stdout,
-            "output changed with LC_ALL={lc_all} TZ={tz}"
-        );
+        ("ja_JP.UTF-8", "Pacific/Chatham"),
+        ("", ""),
+    ];
+    let copies: Vec<tempfile::TempDir> = (0..5)
+        .map(|seed| {
+            let copy = tempfile::tempdir().unwrap();
+            if seed == 0 {
+                copy_tree(&lemo(), copy.path());
+            } else {
+                copy_tree_shuffled(&lemo(), copy.path(), seed);
+            }
+            copy
+        })
+        .collect();
+    for env in ["dev", "prod"] {
+        let reference = run(kiln().args(["render", "-e", env]).arg(lemo()));
+        assert_eq!(reference.code, 0, "{}", reference.stderr);
+        for i in 0..50 {
+            let (lc_all, tz) = settings[i % settings.len()];
+            let copy = &copies[(i / settings.len()) % copies.len()];
+            let again = run(kiln()
+                .args(["render", "-e", env])
+                .arg(copy.path())
+                .env("LC_ALL", lc_all)
+                .env("TZ", tz));
+            assert_eq!(again.code, 0, "{}", again.stderr);
+            assert!(
+                again.stdout == reference.stdout,
+                "render {i} of {env} differs (LC_ALL={lc_all} TZ={tz})"
+            );
+        }
     }
 }
 

@@ -9,6 +9,8 @@ mod common;
 mod crd;
 mod diff;
 mod fixtures;
+mod fuzz_regressions;
+mod hardening;
 mod pools;
 mod quoting;
 mod schemas;

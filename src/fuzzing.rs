@@ -1,0 +1,134 @@
+//! Entry points of the fuzz targets (`fuzz/`), kept in the library so that the regression
+//! test (`tests/kiln/fuzz_regressions.rs`) replays the committed seeds and crash reproducers
+//! through exactly the same code with a plain `cargo test`. Each takes any text and must
+//! return without panicking, whatever the text is.
+
+use serde_json::Value;
+
+use crate::config::Environment;
+use crate::diagnostic::Diagnostics;
+use crate::load::{Files, ReferenceError};
+use crate::parse::{self, Parsed};
+use crate::patch::{self, Patchable, Stage};
+use crate::render::{self, Options};
+use crate::source::{self, SourceFile};
+use crate::{emit, status, yaml};
+
+/// The kiln.yaml of a `render` input without one: defaults for every kind and an
+/// environment with a spec patch and a manifest patch, so patched paths run too.
+pub const DEFAULT_CONFIG: &str = r#"apiVersion: kiln.dev/v1alpha1
+kind: Config
+defaults:
+  namespace: fuzz
+  timeZone: Europe/Berlin
+  labels: {owner: fuzz}
+  flink: {image: "flink:1.19.3", flinkVersion: "1.19.3"}
+  engines:
+    vllm: {image: "vllm/vllm-openai:v0.11.0"}
+    sglang: {image: "lmsysorg/sglang:v0.5.4"}
+defaultEnvironment: dev
+environments:
+  dev:
+    labels: {env: dev}
+  prod:
+    namespace: prod
+"#;
+
+/// The line that separates kiln.yaml from the spec file in a `render` input.
+pub const SEPARATOR: &str = "\n===\n";
+
+/// The YAML loader and the spec parser, with diagnostics resolved to positions.
+pub fn parse(text: &str) {
+    let files = [SourceFile {
+        path: "jobs/spec.yaml".to_string(),
+        text: text.to_string(),
+    }];
+    let mut diagnostics = Diagnostics::new();
+    let _ = parse::parse_config(&files[0], 0, &mut diagnostics);
+    let mut parsed = Parsed::default();
+    parse::parse_documents(&files, 0, &mut parsed, &mut diagnostics);
+    parse::check_specs(&mut parsed, &[], None, &mut diagnostics);
+    source::resolve(&mut diagnostics, &files);
+    let _ = diagnostics.into_sorted();
+}
+
+/// The patch engine: the first document is an environment, the rest are patched at both
+/// stages (as spec documents, then as rendered objects).
+pub fn patch(text: &str) {
+    let Ok(mut documents) = yaml::parse_documents(text) else {
+        return;
+    };
+    if documents.is_empty() {
+        return;
+    }
+    let Ok(environment) = serde_json::from_value::<Environment>(documents.remove(0)) else {
+        return;
+    };
+    let (compiled, _) = patch::compile("fuzz", &environment);
+    for stage in [Stage::Specs, Stage::Manifests] {
+        let mut items: Vec<Patchable<'_>> = documents
+            .iter_mut()
+            .map(|value| Patchable {
+                value,
+                describe: "document".to_string(),
+            })
+            .collect();
+        let _ = patch::apply(&compiled, stage, &mut items, Some("fuzz"));
+    }
+    for document in &documents {
+        let _ = yaml::to_string(document);
+    }
+}
+
+/// A whole render of a one-file repository, in memory: `kiln.yaml`, [`SEPARATOR`], the spec
+/// file; or only the spec file under [`DEFAULT_CONFIG`]. Renders the default environment and
+/// `prod`, prints both formats and the status report.
+pub fn render(text: &str) {
+    let (config, spec) = text.split_once(SEPARATOR).unwrap_or((DEFAULT_CONFIG, text));
+    for environment in [None, Some("prod")] {
+        let sources = vec![
+            SourceFile {
+                path: "kiln.yaml".to_string(),
+                text: config.to_string(),
+            },
+            SourceFile {
+                path: "jobs/spec.yaml".to_string(),
+                text: spec.to_string(),
+            },
+        ];
+        let options = Options {
+            environment: environment.map(str::to_string),
+            ..Options::default()
+        };
+        let outcome = render::render(sources, Diagnostics::new(), &OneSqlFile, &options);
+        if !outcome.has_errors() {
+            let _ = emit::yaml_stream(&outcome.objects);
+            let _ = emit::json_list(&outcome.objects);
+            let report = status::report(&outcome.flink_plans, &outcome.pool_plans);
+            let _ = status::table(&report);
+        }
+        let _: Vec<Value> = outcome.objects.into_iter().map(|o| o.value).collect();
+    }
+}
+
+/// The referenced files of a fuzzed repository: `jobs/query.sql` exists.
+struct OneSqlFile;
+
+impl Files for OneSqlFile {
+    fn read_referenced(
+        &self,
+        from: &str,
+        reference: &str,
+    ) -> Result<(String, String), ReferenceError> {
+        let path = crate::load::join_reference(from, reference)?;
+        if path == "jobs/query.sql" {
+            Ok((
+                path,
+                "CREATE TABLE t (a INT) WITH ('connector' = 'datagen');\nSELECT 'a;b' -- c;\nFROM t;\n"
+                    .to_string(),
+            ))
+        } else {
+            Err(ReferenceError::Missing(reference.to_string()))
+        }
+    }
+}
