@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kiln::load::DiskFiles;
-use kiln::render::{self, Options};
+use kiln::render::{self, Keep, Options};
 use kiln::{emit, yaml};
 
 const KILN: &str = env!("CARGO_BIN_EXE_kiln");
@@ -188,24 +188,90 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values[values.len() / 2]
 }
 
-/// In-process figures for one root: (render total, floor, stage timings).
-fn in_process(root: &Path, runs: usize) -> (Duration, Duration, Vec<(String, Duration)>, usize) {
-    let options = Options::default();
+/// In-process figures for one root, measured in a child process (`--in-process ROOT RUNS`)
+/// so the benchmark's own memory never counts in a measured kiln's peak RSS (`wait4` reports
+/// the parent's high-water mark for a child that has not yet exec'd).
+struct InProcess {
+    total: Duration,
+    floor: Duration,
+    objects: usize,
+    stages: Vec<(String, Duration)>,
+}
+
+fn in_process(root: &Path, runs: usize) -> InProcess {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("--in-process")
+        .arg(root)
+        .arg(runs.to_string())
+        .output()
+        .expect("the benchmark runs itself");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut fields = text.trim().split('\t');
+    let mut next = || fields.next().unwrap().to_string();
+    let nanos = |s: String| Duration::from_nanos(s.parse().unwrap());
+    let total = nanos(next());
+    let floor = nanos(next());
+    let objects = next().parse().unwrap();
+    let stages = next()
+        .split(',')
+        .map(|pair| {
+            let (name, ns) = pair.split_once('=').unwrap();
+            (name.to_string(), nanos(ns.to_string()))
+        })
+        .collect();
+    InProcess {
+        total,
+        floor,
+        objects,
+        stages,
+    }
+}
+
+/// Split `items` in two and run `f` on both halves at once (the floor gets the same two
+/// cores the render uses).
+fn halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> (R, R) {
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| f(a));
+        let second = f(b);
+        (first.join().unwrap(), second)
+    })
+}
+
+/// The child side of [`in_process`]: the render as `kiln render` does it (objects serialized
+/// as they are made, then written out), and the floor.
+fn in_process_child(root: &Path, runs: usize) {
     let root = fs::canonicalize(root).unwrap();
+    let yaml_only = Options {
+        keep: Keep::Yaml,
+        ..Options::default()
+    };
+    // The rendered objects as trees, for the floor's serialization.
+    let (sources, diagnostics) = render::load(&root, &Options::default()).unwrap();
+    let values = render::render(
+        sources,
+        diagnostics,
+        &DiskFiles::new(root.clone()),
+        &Options::default(),
+    );
     let mut totals = Vec::new();
     let mut floors = Vec::new();
     let mut stages: Vec<Vec<(String, Duration)>> = Vec::new();
     let mut objects = 0;
     for _ in 0..runs {
-        // The render, as `kiln render` does it.
         let started = Instant::now();
-        let (sources, diagnostics) = render::load(&root, &options).unwrap();
+        let (sources, diagnostics) = render::load(&root, &yaml_only).unwrap();
         let loaded = started.elapsed();
         let outcome = render::render(
             sources,
             diagnostics,
             &DiskFiles::new(root.clone()),
-            &options,
+            &yaml_only,
         );
         assert!(!outcome.has_errors(), "{:?}", outcome.diagnostics.first());
         let rendered = started.elapsed();
@@ -216,31 +282,36 @@ fn in_process(root: &Path, runs: usize) -> (Duration, Duration, Vec<(String, Dur
         totals.push(total);
         let mut timing = vec![("read files".to_string(), loaded)];
         timing.extend(outcome.timings.iter().map(|(n, d)| ((*n).to_string(), *d)));
-        timing.push(("serialize YAML".to_string(), total.saturating_sub(rendered)));
+        timing.push(("write".to_string(), total.saturating_sub(rendered)));
         stages.push(timing);
 
         // The floor: read and parse the same inputs, serialize the same output.
         let started = Instant::now();
-        let (sources, _) = render::load(&root, &options).unwrap();
-        for source in &sources {
-            std::hint::black_box(yaml::parse_documents(&source.text).unwrap());
-        }
-        let text = emit::yaml_stream(&outcome.objects);
+        let (sources, _) = render::load(&root, &yaml_only).unwrap();
+        std::hint::black_box(halves(&sources, |part| {
+            part.iter()
+                .map(|s| yaml::parse_documents(&s.text).unwrap().len())
+                .sum::<usize>()
+        }));
+        let (a, b) = halves(&values.objects, emit::yaml_stream);
         floors.push(started.elapsed());
-        std::hint::black_box(&text);
+        std::hint::black_box((a, b));
     }
-    let stage_names: Vec<String> = stages[0].iter().map(|(n, _)| n.clone()).collect();
-    let stage_medians = stage_names
+    let names: Vec<String> = stages[0].iter().map(|(n, _)| n.clone()).collect();
+    let stage_text: Vec<String> = names
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            (
-                name.clone(),
-                median(stages.iter().map(|s| s[i].1).collect()),
-            )
+            let d = median(stages.iter().map(|s| s[i].1).collect());
+            format!("{name}={}", d.as_nanos())
         })
         .collect();
-    (median(totals), median(floors), stage_medians, objects)
+    println!(
+        "{}\t{}\t{objects}\t{}",
+        median(totals).as_nanos(),
+        median(floors).as_nanos(),
+        stage_text.join(",")
+    );
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -260,6 +331,11 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--in-process") {
+        in_process_child(Path::new(&args[i + 1]), args[i + 2].parse().unwrap());
+        return;
+    }
     let bench = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     fs::create_dir_all(&bench).unwrap();
     let sizes: Vec<usize> = std::env::var("KILN_BENCH_SIZES").map_or_else(
@@ -276,7 +352,15 @@ fn main() {
         fs::write(one.join("kiln.yaml"), KILN_YAML).unwrap();
         fs::write(one.join("jobs/job.yaml"), spec(3)).unwrap();
     }
+    let mut targets: Vec<String> = Vec::new();
+    let mut target = |what: String, ok: bool| {
+        targets.push(format!("  [{}] {what}", if ok { "ok" } else { "MISSED" }));
+    };
     let sample = measure(&["render", one.to_str().unwrap()], None, 51, 0);
+    target(
+        format!("one FlinkJob < 5 ms: {:.2} ms", ms(sample.wall)),
+        sample.wall < Duration::from_millis(5),
+    );
     let _ = writeln!(
         report,
         "one FlinkJob            render {:8.2} ms  (process start included)  peak RSS {:6.1} MiB",
@@ -292,7 +376,12 @@ fn main() {
         let runs = if size >= 10_000 { 5 } else { 11 };
         let render = measure(&["render", path], None, runs, 0);
         let check = measure(&["check", path], None, runs, 0);
-        let (total, floor, stages, objects) = in_process(&root, runs.min(7));
+        let InProcess {
+            total,
+            floor,
+            objects,
+            stages,
+        } = in_process(&root, runs.min(7));
         let _ = writeln!(
             report,
             "\n{size} specs → {objects} objects, {:.1} MiB of YAML",
@@ -323,12 +412,43 @@ fn main() {
             .map(|(name, d)| format!("{name} {:.2}", ms(*d)))
             .collect();
         let _ = writeln!(report, "  stages (ms): {}", stage_text.join(", "));
+        let ratio = total.as_secs_f64() / floor.as_secs_f64();
         if let Some((prev_size, prev_wall)) = previous {
+            let growth = render.wall.as_secs_f64() / prev_wall.as_secs_f64();
             let _ = writeln!(
                 report,
-                "  growth: {}x specs → {:.2}x time",
+                "  growth: {}x specs → {growth:.2}x time",
                 size / prev_size,
-                render.wall.as_secs_f64() / prev_wall.as_secs_f64()
+            );
+            if size == 10 * prev_size {
+                target(
+                    format!("{prev_size} → {size} specs: at most 11x time: {growth:.2}x"),
+                    growth <= 11.0,
+                );
+            }
+        }
+        match size {
+            1_000 => target(
+                format!("1,000 specs < 100 ms: {:.1} ms", ms(render.wall)),
+                render.wall < Duration::from_millis(100),
+            ),
+            10_000 => {
+                target(
+                    format!("10,000 specs < 1 s: {:.0} ms", ms(render.wall)),
+                    render.wall < Duration::from_secs(1),
+                );
+                let rss = render.max_rss_kib as f64 / 1024.0;
+                target(
+                    format!("10,000 specs peak RSS < 200 MiB: {rss:.1} MiB"),
+                    rss < 200.0,
+                );
+            }
+            _ => {}
+        }
+        if size == *sizes.iter().max().unwrap() {
+            target(
+                format!("render at most 3x the floor at {size} specs: {ratio:.2}x"),
+                ratio <= 3.0,
             );
         }
         previous = Some((size, render.wall));
@@ -360,6 +480,13 @@ fn main() {
                 ms(diff.wall),
                 diff.max_rss_kib as f64 / 1024.0
             );
+            target(
+                format!(
+                    "kiln diff, 1,000 specs, one changed < 300 ms: {:.1} ms",
+                    ms(diff.wall)
+                ),
+                diff.wall < Duration::from_millis(300),
+            );
         }
     }
 
@@ -382,5 +509,9 @@ fn main() {
         ms(sample.wall),
         sample.max_rss_kib as f64 / 1024.0
     );
+    let _ = writeln!(report, "\ntargets (README: Performance):");
+    for line in &targets {
+        let _ = writeln!(report, "{line}");
+    }
     print!("{report}");
 }

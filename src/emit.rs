@@ -57,17 +57,31 @@ pub fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
     )
 }
 
+type OwnedKey = (usize, String, String, String, String, String);
+
+fn owned_key(object: &Object) -> OwnedKey {
+    let (rank, kind, group, namespace, name) = sort_key(object);
+    (
+        rank,
+        kind.to_string(),
+        group.to_string(),
+        namespace.to_string(),
+        name.to_string(),
+        object.source.clone(),
+    )
+}
+
 /// Sort into the canonical order and report objects that share group, kind, namespace and
 /// name (Argo CD would apply only one of them).
 pub fn order(
-    mut objects: Vec<Object>,
+    objects: Vec<Object>,
     sources: &[crate::source::SourceFile],
 ) -> (Vec<Object>, Diagnostics) {
-    objects.sort_by(|a, b| {
-        sort_key(a)
-            .cmp(&sort_key(b))
-            .then_with(|| a.source.cmp(&b.source))
-    });
+    // Keys computed once per object, not per comparison.
+    let mut keyed: Vec<(OwnedKey, Object)> =
+        objects.into_iter().map(|o| (owned_key(&o), o)).collect();
+    keyed.sort_by(|(a, _), (b, _)| a.cmp(b));
+    let objects: Vec<Object> = keyed.into_iter().map(|(_, o)| o).collect();
     let mut diagnostics = Diagnostics::new();
     for pair in objects.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -102,7 +116,10 @@ pub fn yaml_stream(objects: &[Object]) -> String {
     let mut out = String::new();
     for object in objects {
         out.push_str("---\n");
-        out.push_str(&yaml::to_string(&object.value));
+        match object.yaml() {
+            Some(text) => out.push_str(text),
+            None => out.push_str(&yaml::to_string(&object.value)),
+        }
     }
     out
 }
@@ -163,7 +180,9 @@ pub fn folder_files(
     for object in objects {
         let name = file_name(object, format);
         let text = match format {
-            Format::Yaml => yaml::to_string(&object.value),
+            Format::Yaml => object
+                .yaml()
+                .map_or_else(|| yaml::to_string(&object.value), str::to_string),
             Format::Json => {
                 let mut t = serde_json::to_string_pretty(&object.value).unwrap_or_default();
                 t.push('\n');

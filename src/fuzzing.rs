@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostics;
 use crate::load::{Files, ReferenceError};
 use crate::parse::{self, Parsed};
 use crate::patch::{self, Patchable, Stage};
-use crate::render::{self, Options};
+use crate::render::{self, Keep, Options};
 use crate::source::{self, SourceFile};
 use crate::{emit, status, yaml};
 
@@ -83,6 +83,11 @@ pub fn patch(text: &str) {
 /// A whole render of a one-file repository, in memory: `kiln.yaml`, [`SEPARATOR`], the spec
 /// file; or only the spec file under [`DEFAULT_CONFIG`]. Renders the default environment and
 /// `prod`, prints both formats and the status report.
+///
+/// # Panics
+///
+/// When a render whose objects are frozen as they are made prints differently from one that
+/// keeps them whole (a bug the fuzzer is to find).
 pub fn render(text: &str) {
     let (config, spec) = text.split_once(SEPARATOR).unwrap_or((DEFAULT_CONFIG, text));
     for environment in [None, Some("prod")] {
@@ -100,12 +105,23 @@ pub fn render(text: &str) {
             environment: environment.map(str::to_string),
             ..Options::default()
         };
-        let outcome = render::render(sources, Diagnostics::new(), &OneSqlFile, &options);
+        let frozen = Options {
+            keep: Keep::Yaml,
+            ..options.clone()
+        };
+        let outcome = render::render(sources.clone(), Diagnostics::new(), &OneSqlFile, &options);
         if !outcome.has_errors() {
-            let _ = emit::yaml_stream(&outcome.objects);
+            let text = emit::yaml_stream(&outcome.objects);
             let _ = emit::json_list(&outcome.objects);
             let report = status::report(&outcome.flink_plans, &outcome.pool_plans);
             let _ = status::table(&report);
+            // Objects frozen as they are made give the same text as objects kept whole.
+            let again = render::render(sources, Diagnostics::new(), &OneSqlFile, &frozen);
+            assert_eq!(
+                text,
+                emit::yaml_stream(&again.objects),
+                "frozen render differs"
+            );
         }
         let _: Vec<Value> = outcome.objects.into_iter().map(|o| o.value).collect();
     }

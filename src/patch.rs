@@ -78,6 +78,9 @@ impl Compiled {
             .and_then(Value::as_str)
             .or(default_namespace)
             .unwrap_or_default();
+        if kind != self.patch.target.kind {
+            return false;
+        }
         let labels: BTreeMap<String, String> = object
             .get("metadata")
             .and_then(|m| m.get("labels"))
@@ -209,37 +212,97 @@ pub fn apply(
     items: &mut [Patchable<'_>],
     default_namespace: Option<&str>,
 ) -> (Vec<(FieldPath, Diagnostic)>, Vec<usize>) {
-    let mut problems = Vec::new();
+    let mut tally = Tally::new(patches, stage);
     let mut touched = Vec::new();
-    for patch in patches.iter().filter(|p| p.stage() == stage) {
-        let mut matched = 0;
-        for (i, item) in items.iter_mut().enumerate() {
-            if !patch.matches(item.value, default_namespace) {
-                continue;
-            }
-            matched += 1;
-            match patch.apply(item.value) {
-                Ok(()) => touched.push(i),
-                Err(e) => problems.push((
-                    patch.path.clone(),
-                    Diagnostic::error(format!("patch on {} failed: {e}", item.describe))
-                        .with_hint(format!("target: {}", patch.describe_target())),
-                )),
-            }
-        }
-        if matched == 0 {
-            problems.push((
-                patch.path.clone(),
-                Diagnostic::error(format!(
-                    "patch matches nothing: {}",
-                    patch.describe_target()
-                )),
-            ));
+    for (i, item) in items.iter_mut().enumerate() {
+        if tally.apply(item.value, default_namespace, |_| item.describe.clone()) {
+            touched.push(i);
         }
     }
-    touched.sort_unstable();
-    touched.dedup();
-    (problems, touched)
+    (tally.finish(), touched)
+}
+
+/// The patches of one stage applied object by object (so objects can be patched as they are
+/// produced, on several threads), counting matches to report a patch that matched nothing.
+pub struct Tally<'a> {
+    patches: Vec<&'a Compiled>,
+    matched: Vec<usize>,
+    /// With the index of the patch, to report in the order of kiln.yaml.
+    problems: Vec<(usize, FieldPath, Diagnostic)>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(patches: &'a [Compiled], stage: Stage) -> Self {
+        let patches: Vec<&Compiled> = patches.iter().filter(|p| p.stage() == stage).collect();
+        Tally {
+            matched: vec![0; patches.len()],
+            patches,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patches.is_empty()
+    }
+
+    /// Apply every matching patch to `value`, in order; `describe` names it in errors.
+    /// Returns whether any patch matched.
+    pub fn apply(
+        &mut self,
+        value: &mut Value,
+        default_namespace: Option<&str>,
+        describe: impl Fn(&Value) -> String,
+    ) -> bool {
+        let mut any = false;
+        for (index, (patch, matched)) in
+            self.patches.iter().zip(self.matched.iter_mut()).enumerate()
+        {
+            if !patch.matches(value, default_namespace) {
+                continue;
+            }
+            *matched += 1;
+            any = true;
+            if let Err(e) = patch.apply(value) {
+                self.problems.push((
+                    index,
+                    patch.path.clone(),
+                    Diagnostic::error(format!("patch on {} failed: {e}", describe(value)))
+                        .with_hint(format!("target: {}", patch.describe_target())),
+                ));
+            }
+        }
+        any
+    }
+
+    /// Add another tally of the same patches (from another thread).
+    pub fn merge(&mut self, other: Tally<'a>) {
+        for (mine, theirs) in self.matched.iter_mut().zip(other.matched) {
+            *mine += theirs;
+        }
+        self.problems.extend(other.problems);
+    }
+
+    /// The problems, patch by patch in the order of kiln.yaml: failed applications, and the
+    /// patches that matched nothing.
+    pub fn finish(mut self) -> Vec<(FieldPath, Diagnostic)> {
+        for (index, (patch, matched)) in self.patches.iter().zip(&self.matched).enumerate() {
+            if *matched == 0 {
+                self.problems.push((
+                    index,
+                    patch.path.clone(),
+                    Diagnostic::error(format!(
+                        "patch matches nothing: {}",
+                        patch.describe_target()
+                    )),
+                ));
+            }
+        }
+        self.problems.sort_by_key(|(index, _, _)| *index);
+        self.problems
+            .into_iter()
+            .map(|(_, path, d)| (path, d))
+            .collect()
+    }
 }
 
 /// Diagnostics of a patch, located in kiln.yaml.

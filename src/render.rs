@@ -32,6 +32,8 @@ pub struct Options {
     pub output_folder: Option<String>,
     /// The environment to render (`-e`); else kiln.yaml's `defaultEnvironment`.
     pub environment: Option<String>,
+    /// What the caller needs of the objects.
+    pub keep: Keep,
 }
 
 /// A Kubernetes minor version.
@@ -148,7 +150,20 @@ pub fn render(
     let config_readable = diagnostics.error_count() == errors_before;
     parsed.config = config;
     parsed.config_doc = config_doc;
-    parse::parse_documents(&sources[1..], 1, &mut parsed, &mut diagnostics);
+    // Files parse independently: on several threads for a large repository, merged in file
+    // order.
+    let chunks = parallel(&sources[1..], |offset, files| {
+        let mut part = Parsed::default();
+        let mut problems = Diagnostics::new();
+        parse::parse_documents(files, 1 + offset, &mut part, &mut problems);
+        (part, problems)
+    });
+    for (part, problems) in chunks {
+        parsed.spec_values.extend(part.spec_values);
+        parsed.manifests.extend(part.manifests);
+        parsed.spec_documents += part.spec_documents;
+        diagnostics.extend(problems);
+    }
     let environment = if config_readable {
         select_environment(&parsed, options.environment.as_deref(), &mut diagnostics)
     } else {
@@ -217,51 +232,37 @@ pub fn render(
     check_kube_version(&plans, options.kube_version, &mut diagnostics);
     clock.lap("validate");
 
-    // Expand.
-    let mut objects = Vec::new();
-    for plan in &plans {
-        match expand::flink::expand(plan) {
-            Ok(mut more) => objects.append(&mut more),
-            Err(e) => diagnostics.push(
-                Diagnostic::error(format!("cannot render the SQL wrapper: {e}")).at(
-                    plan.file,
-                    plan.doc,
-                    FieldPath::parse("spec.sql"),
-                ),
-            ),
-        }
-        objects.extend(expand::autoscaling::expand(plan, &settings.scaler_image));
-    }
-    objects.extend(expand::rbac::expand(&plans, &settings.labels));
-    for pool in &pool_plans {
-        objects.extend(expand::pool::expand(pool));
-    }
-    objects.extend(service_plans.iter().map(expand::pool::service));
-    for manifest in &parsed.manifests {
-        match pass_through(manifest, &settings, &sources) {
-            Ok(object) => objects.push(object),
-            Err(d) => diagnostics.push(d),
-        }
-    }
-
-    clock.lap("expand");
-
-    // Patch manifests (environment).
-    let mut object_items: Vec<Patchable<'_>> = objects
-        .iter_mut()
-        .map(|o| Patchable {
-            describe: describe(&o.value, None),
-            value: &mut o.value,
-        })
+    // Expand, patch (environment) and, when the caller needs no trees, freeze every object as
+    // it is made: on several threads for a large repository.
+    let units: Vec<Unit<'_>> = plans
+        .iter()
+        .map(Unit::Job)
+        .chain(pool_plans.iter().map(Unit::Pool))
+        .chain(service_plans.iter().map(Unit::Service))
+        .chain(parsed.manifests.iter().map(Unit::Manifest))
         .collect();
-    let (problems, _) = patch::apply(&patches, Stage::Manifests, &mut object_items, None);
-    patch::located(problems, 0, &mut diagnostics);
+    let work = Work {
+        settings: &settings,
+        sources: &sources,
+        patches: &patches,
+        keep: options.keep,
+    };
+    let mut rbac = Unit::Rbac(&plans);
+    let (mut objects, problems, mut tally) = work.produce(std::slice::from_mut(&mut rbac));
+    diagnostics.extend(problems);
+    for (more, problems, other) in parallel(&units, |_, chunk| work.produce(chunk)) {
+        objects.extend(more);
+        diagnostics.extend(problems);
+        tally.merge(other);
+    }
+    patch::located(tally.finish(), 0, &mut diagnostics);
+    clock.lap("expand + patch + serialize");
 
     // Order and check identities.
     let (objects, problems) = emit::order(objects, &sources);
     diagnostics.extend(problems);
     let spec_count = parsed.spec_documents;
-    clock.lap("patch manifests + order");
+    clock.lap("order");
     let mut outcome = finish(
         Outcome {
             objects,
@@ -278,6 +279,122 @@ pub fn render(
     clock.lap("locate diagnostics");
     outcome.timings = clock.laps;
     outcome
+}
+
+/// What a caller needs of the rendered objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// The values (JSON output, `kiln diff`).
+    #[default]
+    Values,
+    /// The YAML text only: objects are serialized as they are made and their trees dropped.
+    Yaml,
+    /// Identities only (`kiln check`, `kiln status`).
+    Identities,
+}
+
+/// One piece of expansion work.
+enum Unit<'a> {
+    Job(&'a FlinkPlan),
+    Pool(&'a PoolPlan),
+    Service(&'a ServicePlan),
+    Manifest(&'a Located<Value>),
+    /// The scaler RBAC, over all jobs (one set per namespace).
+    Rbac(&'a [FlinkPlan]),
+}
+
+/// What every expansion worker shares.
+struct Work<'a> {
+    settings: &'a Settings,
+    sources: &'a [SourceFile],
+    patches: &'a [patch::Compiled],
+    keep: Keep,
+}
+
+impl Work<'_> {
+    /// Expand `units`, patch every object and freeze it as `keep` says.
+    fn produce(&self, units: &[Unit<'_>]) -> (Vec<Object>, Vec<Diagnostic>, patch::Tally<'_>) {
+        let mut objects = Vec::new();
+        let mut problems = Vec::new();
+        let mut tally = patch::Tally::new(self.patches, Stage::Manifests);
+        for unit in units {
+            let first = objects.len();
+            match unit {
+                Unit::Job(plan) => {
+                    match expand::flink::expand(plan) {
+                        Ok(more) => objects.extend(more),
+                        Err(e) => {
+                            problems.push(
+                                Diagnostic::error(format!("cannot render the SQL wrapper: {e}"))
+                                    .at(plan.file, plan.doc, FieldPath::parse("spec.sql")),
+                            );
+                        }
+                    }
+                    objects.extend(expand::autoscaling::expand(
+                        plan,
+                        &self.settings.scaler_image,
+                    ));
+                }
+                Unit::Pool(pool) => objects.extend(expand::pool::expand(pool)),
+                Unit::Service(service) => objects.push(expand::pool::service(service)),
+                Unit::Manifest(manifest) => {
+                    match pass_through(manifest, self.settings, self.sources) {
+                        Ok(object) => objects.push(object),
+                        Err(d) => problems.push(d),
+                    }
+                }
+                Unit::Rbac(plans) => {
+                    objects.extend(expand::rbac::expand(plans, &self.settings.labels));
+                }
+            }
+            // Finish this unit's objects at once, so only one unit's trees are alive.
+            for object in &mut objects[first..] {
+                if !tally.is_empty() {
+                    tally.apply(&mut object.value, None, |v| describe(v, None));
+                }
+                match self.keep {
+                    Keep::Values => {}
+                    Keep::Yaml => object.freeze(true),
+                    Keep::Identities => object.freeze(false),
+                }
+            }
+        }
+        (objects, problems, tally)
+    }
+}
+
+/// Run `f(offset, chunk)` over contiguous chunks of `items` on up to four threads (inline
+/// when there is little work); the results come back in chunk order, so output never depends
+/// on timing.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+    const MIN_CHUNK: usize = 64;
+    if items.len() < 2 * MIN_CHUNK {
+        return vec![f(0, items)];
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(4)
+        .min(items.len() / MIN_CHUNK)
+        .max(1);
+    if threads == 1 {
+        return vec![f(0, items)];
+    }
+    let size = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || f(i * size, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The environment to render: `-e`, else `defaultEnvironment`; an unknown name is an error.

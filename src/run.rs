@@ -23,7 +23,7 @@ use crate::diff;
 use crate::emit::{self, Format};
 use crate::git;
 use crate::load::{self, DiskFiles};
-use crate::render::{self, KubeVersion, Options, Outcome};
+use crate::render::{self, Keep, KubeVersion, Options, Outcome};
 use crate::schema;
 use crate::spec::Kind;
 use crate::status;
@@ -108,6 +108,29 @@ fn write_stdout(text: &str) -> i32 {
     }
 }
 
+/// Write the objects to stdout as they are, without building the whole text first.
+fn write_objects(objects: &[crate::expand::Object], format: Format) -> i32 {
+    if format == Format::Json {
+        return write_stdout(&emit::json_list(objects));
+    }
+    let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let result = objects
+        .iter()
+        .try_for_each(|object| {
+            stdout.write_all(b"---\n")?;
+            match object.yaml() {
+                Some(text) => stdout.write_all(text.as_bytes()),
+                None => stdout.write_all(crate::yaml::to_string(&object.value).as_bytes()),
+            }
+        })
+        .and_then(|()| stdout.flush());
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => usage_error(format!("cannot write to stdout: {e}")),
+    }
+}
+
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
     let mut stderr = io::stderr().lock();
     for d in diagnostics {
@@ -125,6 +148,7 @@ fn render_root(
     environment: Option<&str>,
     kube_version: Option<KubeVersion>,
     output: Option<&Path>,
+    keep: Keep,
 ) -> Result<Outcome, i32> {
     let root = load::find_root(path).map_err(usage_error)?;
     let output_folder = output.and_then(|o| output_inside(&root, o));
@@ -135,6 +159,7 @@ fn render_root(
         kube_version,
         output_folder,
         environment: environment.map(str::to_string),
+        keep,
     };
     let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
     Ok(render::render(
@@ -178,11 +203,16 @@ fn render_and_write(args: &RenderArgs) -> i32 {
         Ok(v) => v,
         Err(e) => return usage_error(e),
     };
+    let keep = match args.format {
+        OutputFormat::Yaml => Keep::Yaml,
+        OutputFormat::Json => Keep::Values,
+    };
     let outcome = match render_root(
         &args.path,
         args.env.as_deref(),
         kube,
         args.output.as_deref(),
+        keep,
     ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
@@ -226,16 +256,13 @@ fn render_and_write(args: &RenderArgs) -> i32 {
         clock = Instant::now();
     };
     let Some(dir) = output else {
-        let text = emit::render_text(&outcome.objects, format);
-        lap("serialize");
-        let code = write_stdout(&text);
+        let code = write_objects(&outcome.objects, format);
         lap("write");
         if args.timings {
             print_timings(&timings);
         }
         // The process ends now: freeing every object one by one would only cost time.
         std::mem::forget(outcome);
-        std::mem::forget(text);
         return code;
     };
     let files = match emit::folder_files(&outcome.objects, format) {
@@ -358,7 +385,13 @@ fn check_command(args: &CheckArgs) -> i32 {
     };
     let mut reports = Vec::new();
     for environment in environments {
-        match render_root(&args.path, environment.as_deref(), kube, None) {
+        match render_root(
+            &args.path,
+            environment.as_deref(),
+            kube,
+            None,
+            Keep::Identities,
+        ) {
             Ok(outcome) => reports.push(report(outcome, environment, args.strict)),
             Err(code) => return code,
         }
@@ -410,14 +443,25 @@ fn check_command(args: &CheckArgs) -> i32 {
 struct Scratch(PathBuf);
 
 impl Scratch {
+    /// In memory (`/dev/shm`) when the machine has it with room to spare (512 MiB; Docker's
+    /// default of 64 MiB is not enough) — creating a thousand files on a disk file system costs
+    /// more than rendering them — else in the temporary folder.
     fn new() -> std::io::Result<Scratch> {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let path =
-            std::env::temp_dir().join(format!("kiln-diff-{}-{n}-{nanos}", std::process::id()));
+        let name = format!("kiln-diff-{}-{n}-{nanos}", std::process::id());
+        let shm = Path::new("/dev/shm");
+        let roomy = rustix::fs::statvfs(shm)
+            .is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) >= 512 * 1024 * 1024);
+        let parent = if roomy {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let path = parent.join(name);
         std::fs::create_dir(&path)?;
         Ok(Scratch(path))
     }
@@ -429,8 +473,14 @@ impl Drop for Scratch {
     }
 }
 
-/// Render one side of a diff; errors are printed with the side's name.
-fn render_side(root: &Path, side: &str, environment: Option<&str>) -> Result<Outcome, i32> {
+/// Why one side of a diff did not render.
+enum SideError {
+    Usage(String),
+    Invalid(Vec<Diagnostic>),
+}
+
+/// Render one side of a diff (`None`: the app does not exist on this side).
+fn render_side(root: &Path, environment: Option<&str>) -> Result<Outcome, SideError> {
     if !root.join(load::CONFIG_FILE).is_file() {
         // The app does not exist on this side yet (or any more): nothing rendered.
         return Ok(Outcome::default());
@@ -439,16 +489,50 @@ fn render_side(root: &Path, side: &str, environment: Option<&str>) -> Result<Out
         environment: environment.map(str::to_string),
         ..Options::default()
     };
-    let root =
-        std::fs::canonicalize(root).map_err(|e| usage_error(format!("{}: {e}", root.display())))?;
-    let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
+    let root = std::fs::canonicalize(root)
+        .map_err(|e| SideError::Usage(format!("{}: {e}", root.display())))?;
+    let (sources, diagnostics) =
+        render::load(&root, &options).map_err(|e| SideError::Usage(e.to_string()))?;
     let outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
     if outcome.has_errors() {
-        eprintln!("kiln: the {side} does not render:");
-        print_diagnostics(&outcome.diagnostics);
-        return Err(EXIT_USAGE);
+        return Err(SideError::Invalid(outcome.diagnostics));
     }
     Ok(outcome)
+}
+
+/// Render both sides at once (they are independent); an error is printed with its side's
+/// name, the base's first.
+fn render_sides(
+    base: Option<(&Path, &str)>,
+    head: (&Path, &str),
+    environment: Option<&str>,
+) -> Result<(Outcome, Outcome), i32> {
+    let (base_result, head_result) = std::thread::scope(|scope| {
+        let base = scope.spawn(|| base.map(|(root, _)| render_side(root, environment)));
+        let head = render_side(head.0, environment);
+        (
+            base.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            head,
+        )
+    });
+    let report = |side: &str, error: SideError| match error {
+        SideError::Usage(message) => usage_error(format!("the {side}: {message}")),
+        SideError::Invalid(diagnostics) => {
+            eprintln!("kiln: the {side} does not render:");
+            print_diagnostics(&diagnostics);
+            EXIT_USAGE
+        }
+    };
+    let base = match (base_result, base) {
+        (Some(Err(e)), Some((_, side))) => return Err(report(side, e)),
+        (Some(Ok(outcome)), _) => outcome,
+        _ => Outcome::default(),
+    };
+    match head_result {
+        Ok(head_outcome) => Ok((base, head_outcome)),
+        Err(e) => Err(report(head.1, e)),
+    }
 }
 
 fn diff_command(args: &DiffArgs) -> i32 {
@@ -505,18 +589,12 @@ fn diff_command(args: &DiffArgs) -> i32 {
     for environment in environments {
         let new_on_head = matches!((&base_environments, &environment),
             (Some(names), Some(env)) if !names.contains(env));
-        let base = if new_on_head {
-            Outcome::default()
-        } else {
-            match render_side(&base_root, &base_name, environment.as_deref()) {
-                Ok(outcome) => outcome,
+        let base_side = (!new_on_head).then_some((base_root.as_path(), base_name.as_str()));
+        let (base, head) =
+            match render_sides(base_side, (&head_root, &head_name), environment.as_deref()) {
+                Ok(sides) => sides,
                 Err(code) => return code,
-            }
-        };
-        let head = match render_side(&head_root, &head_name, environment.as_deref()) {
-            Ok(outcome) => outcome,
-            Err(code) => return code,
-        };
+            };
         reports.push(diff::compare(
             &base.objects,
             &head.objects,
@@ -581,7 +659,13 @@ fn diff_command(args: &DiffArgs) -> i32 {
 }
 
 fn status_command(args: &StatusArgs) -> i32 {
-    let outcome = match render_root(&args.path, args.env.as_deref(), None, None) {
+    let outcome = match render_root(
+        &args.path,
+        args.env.as_deref(),
+        None,
+        None,
+        Keep::Identities,
+    ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };
@@ -658,6 +742,7 @@ fn argocd_generate() -> i32 {
         kube_version,
         output_folder: None,
         environment: argocd::environment(&parameters, &vars),
+        keep: Keep::Yaml,
     };
     let (sources, diagnostics) = match render::load(&root, &options) {
         Ok(loaded) => loaded,
@@ -693,7 +778,9 @@ fn argocd_generate() -> i32 {
         );
         return EXIT_INVALID;
     }
-    write_stdout(&emit::yaml_stream(&outcome.objects))
+    let code = write_objects(&outcome.objects, Format::Yaml);
+    std::mem::forget(outcome);
+    code
 }
 
 /// `kiln argocd params`: the parameter announcements, from kiln.yaml in the current folder.

@@ -18,7 +18,7 @@ pub const MAX_NODES: usize = 250_000;
 /// Most documents one file may hold.
 pub const MAX_DOCUMENTS: usize = 1_000;
 /// Most events that alias expansion may replay in one file ("billion laughs").
-pub const MAX_ALIAS_REPLAY: usize = 100_000;
+pub const MAX_ALIAS_REPLAY: usize = 20_000;
 /// Longest string (scalar or key) a document may hold, in bytes.
 pub const MAX_STRING: usize = 1024 * 1024;
 
@@ -35,6 +35,10 @@ fn options() -> Options {
     budget.max_depth = MAX_DEPTH;
     budget.max_nodes = MAX_NODES;
     budget.max_documents = MAX_DOCUMENTS;
+    // What anchors may retain for later aliases: bounded like their expansion, so an alias
+    // bomb is rejected before it costs memory.
+    budget.max_recorded_anchor_events = MAX_ALIAS_REPLAY;
+    budget.max_recorded_anchor_bytes = 4 * 1024 * 1024;
     let mut options = Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = DuplicateKeyPolicy::Error;
@@ -91,6 +95,11 @@ fn limit_message(breach: &BudgetBreach) -> String {
         BudgetBreach::Documents { .. } => format!("file has more than {MAX_DOCUMENTS} documents"),
         BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. } => {
             "file uses too many anchors or aliases".to_string()
+        }
+        BudgetBreach::RecordedAnchorEvents { .. } | BudgetBreach::RecordedAnchorBytes { .. } => {
+            format!(
+                "aliases expand to too much data (limit: {MAX_ALIAS_REPLAY} replayed nodes per file)"
+            )
         }
         other => format!("file exceeds a YAML safety limit ({other:?})"),
     }

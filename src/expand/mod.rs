@@ -21,14 +21,37 @@ pub const PART_OF: &str = "app.kubernetes.io/part-of";
 pub const SOURCE_ANNOTATION: &str = "kiln.dev/source";
 
 /// A rendered object and the spec it came from.
+///
+/// Once final (patched), a render that needs no values any more [`freezes`](Object::freeze) it:
+/// the identity is kept as strings, the YAML text too when asked, and the value is dropped —
+/// so a large repository never holds all its objects as trees at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
+    /// `Value::Null` once frozen.
     pub value: Value,
     /// Root-relative path of the spec or manifest file(s) it came from.
     pub source: String,
     /// Index of the source file and document, for diagnostics.
     pub file: usize,
     pub doc: usize,
+    frozen: Option<Box<Frozen>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Frozen {
+    kind: String,
+    api_version: String,
+    namespace: String,
+    name: String,
+    yaml: Option<String>,
+}
+
+fn field<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn metadata_field<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get("metadata").map_or("", |m| field(m, key))
 }
 
 impl Object {
@@ -38,21 +61,47 @@ impl Object {
             source: source.to_string(),
             file,
             doc,
+            frozen: None,
         }
     }
 
+    /// Keep the identity (and the YAML text, with `yaml`) and drop the value.
+    pub fn freeze(&mut self, yaml: bool) {
+        if self.frozen.is_some() {
+            return;
+        }
+        let value = std::mem::take(&mut self.value);
+        self.frozen = Some(Box::new(Frozen {
+            kind: field(&value, "kind").to_string(),
+            api_version: field(&value, "apiVersion").to_string(),
+            namespace: metadata_field(&value, "namespace").to_string(),
+            name: metadata_field(&value, "name").to_string(),
+            yaml: yaml.then(|| {
+                // Kept until the end: without its growth slack (up to half of it).
+                let mut text = crate::yaml::to_string(&value);
+                text.shrink_to_fit();
+                text
+            }),
+        }));
+    }
+
+    /// The YAML text of a frozen object, when it was kept.
+    pub fn yaml(&self) -> Option<&str> {
+        self.frozen.as_ref().and_then(|f| f.yaml.as_deref())
+    }
+
     pub fn kind(&self) -> &str {
-        self.value
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        match &self.frozen {
+            Some(f) => &f.kind,
+            None => field(&self.value, "kind"),
+        }
     }
 
     pub fn api_version(&self) -> &str {
-        self.value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        match &self.frozen {
+            Some(f) => &f.api_version,
+            None => field(&self.value, "apiVersion"),
+        }
     }
 
     /// API group (`""` for the core group).
@@ -61,19 +110,17 @@ impl Object {
     }
 
     pub fn name(&self) -> &str {
-        self.value
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        match &self.frozen {
+            Some(f) => &f.name,
+            None => metadata_field(&self.value, "name"),
+        }
     }
 
     pub fn namespace(&self) -> &str {
-        self.value
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        match &self.frozen {
+            Some(f) => &f.namespace,
+            None => metadata_field(&self.value, "namespace"),
+        }
     }
 }
 

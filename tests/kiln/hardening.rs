@@ -111,7 +111,7 @@ fn billion_laughs_is_rejected() {
     let result = render(root.path());
     refused(
         &result,
-        "jobs/lol.yaml:6:8: error: aliases expand to too much data (limit: 100000 replayed nodes per file)",
+        "jobs/lol.yaml:5:11: error: aliases expand to too much data (limit: 20000 replayed nodes per file)",
     );
 }
 
