@@ -14,25 +14,6 @@ fn lemo() -> PathBuf {
     project_dir().join("examples/lemo")
 }
 
-/// Copy a folder tree (files and folders only), creating files in reverse order.
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    let mut entries: Vec<_> = fs::read_dir(from)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    entries.reverse();
-    for entry in entries {
-        let target = to.join(entry.file_name().unwrap());
-        if entry.is_dir() {
-            copy_tree(&entry, &target);
-        } else {
-            fs::copy(&entry, &target).unwrap();
-        }
-    }
-}
-
 fn write(root: &Path, path: &str, text: &str) {
     let full = root.join(path);
     fs::create_dir_all(full.parent().unwrap()).unwrap();
@@ -287,8 +268,8 @@ fn a_closed_pipe_is_not_an_error() {
     );
 }
 
-/// Copy a folder tree creating entries in the order `shuffle` gives (a permutation seed):
-/// directory order on disk then differs from copy to copy.
+/// Copy a folder tree creating entries in an order given by `seed` (0: reversed; else a
+/// permutation): directory order on disk then differs from copy to copy.
 fn copy_tree_shuffled(from: &Path, to: &Path, seed: u64) {
     fs::create_dir_all(to).unwrap();
     let mut entries: Vec<_> = fs::read_dir(from)
@@ -296,8 +277,11 @@ fn copy_tree_shuffled(from: &Path, to: &Path, seed: u64) {
         .map(|e| e.unwrap().path())
         .collect();
     entries.sort();
+    if seed == 0 {
+        entries.reverse();
+    }
     let mut state = seed;
-    for i in (1..entries.len()).rev() {
+    for i in (1..entries.len()).rev().filter(|_| seed != 0) {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
@@ -307,7 +291,7 @@ fn copy_tree_shuffled(from: &Path, to: &Path, seed: u64) {
     for entry in entries {
         let target = to.join(entry.file_name().unwrap());
         if entry.is_dir() {
-            copy_tree_shuffled(&entry, &target, seed.wrapping_add(1));
+            copy_tree_shuffled(&entry, &target, if seed == 0 { 0 } else { seed + 1 });
         } else {
             fs::copy(&entry, &target).unwrap();
         }
@@ -328,11 +312,7 @@ fn output_is_deterministic() {
     let copies: Vec<tempfile::TempDir> = (0..5)
         .map(|seed| {
             let copy = tempfile::tempdir().unwrap();
-            if seed == 0 {
-                copy_tree(&lemo(), copy.path());
-            } else {
-                copy_tree_shuffled(&lemo(), copy.path(), seed);
-            }
+            copy_tree_shuffled(&lemo(), copy.path(), seed);
             copy
         })
         .collect();
