@@ -34,6 +34,8 @@ pub struct Options {
     pub environment: Option<String>,
     /// What the caller needs of the objects.
     pub keep: Keep,
+    /// Most threads to use (default: the machine's CPUs, at most four).
+    pub threads: Option<usize>,
 }
 
 /// A Kubernetes minor version.
@@ -152,7 +154,7 @@ pub fn render(
     parsed.config_doc = config_doc;
     // Files parse independently: on several threads for a large repository, merged in file
     // order.
-    let chunks = parallel(&sources[1..], |offset, files| {
+    let chunks = parallel(options.threads, &sources[1..], |offset, files| {
         let mut part = Parsed::default();
         let mut problems = Diagnostics::new();
         parse::parse_documents(files, 1 + offset, &mut part, &mut problems);
@@ -250,7 +252,8 @@ pub fn render(
     let mut rbac = Unit::Rbac(&plans);
     let (mut objects, problems, mut tally) = work.produce(std::slice::from_mut(&mut rbac));
     diagnostics.extend(problems);
-    for (more, problems, other) in parallel(&units, |_, chunk| work.produce(chunk)) {
+    for (more, problems, other) in parallel(options.threads, &units, |_, chunk| work.produce(chunk))
+    {
         objects.extend(more);
         diagnostics.extend(problems);
         tally.merge(other);
@@ -363,17 +366,24 @@ impl Work<'_> {
     }
 }
 
-/// Run `f(offset, chunk)` over contiguous chunks of `items` on up to four threads (inline
-/// when there is little work); the results come back in chunk order, so output never depends
-/// on timing.
-fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+/// Run `f(offset, chunk)` over contiguous chunks of `items` on up to `threads` (default: the
+/// machine's CPUs, at most four) threads, inline when there is little work; the results come
+/// back in chunk order, so output never depends on timing.
+fn parallel<T: Sync, R: Send>(
+    threads: Option<usize>,
+    items: &[T],
+    f: impl Fn(usize, &[T]) -> R + Sync,
+) -> Vec<R> {
     const MIN_CHUNK: usize = 64;
     if items.len() < 2 * MIN_CHUNK {
         return vec![f(0, items)];
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(4)
+    let threads = threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .min(4)
+        })
         .min(items.len() / MIN_CHUNK)
         .max(1);
     if threads == 1 {

@@ -160,6 +160,7 @@ fn render_root(
         output_folder,
         environment: environment.map(str::to_string),
         keep,
+        threads: None,
     };
     let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
     Ok(render::render(
@@ -743,6 +744,7 @@ fn argocd_generate() -> i32 {
         output_folder: None,
         environment: argocd::environment(&parameters, &vars),
         keep: Keep::Yaml,
+        threads: None,
     };
     let (sources, diagnostics) = match render::load(&root, &options) {
         Ok(loaded) => loaded,

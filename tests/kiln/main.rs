@@ -15,4 +15,5 @@ mod pools;
 mod quoting;
 mod schemas;
 mod sql_wrapper;
+mod threads;
 mod upstream;
