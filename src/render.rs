@@ -197,12 +197,33 @@ pub fn render(
         default_namespace.as_deref(),
     );
     patch::located(problems, 0, &mut diagnostics);
-    parse::check_specs(
-        &mut parsed,
-        &patched_specs,
-        environment.map(|(name, _)| name),
-        &mut diagnostics,
-    );
+    // Schema checks and typed parsing, spec by spec: on several threads for many specs.
+    let specs = std::mem::take(&mut parsed.spec_values);
+    let checked = parallel_owned(options.threads, specs, |offset, chunk| {
+        let mut part = Parsed {
+            spec_values: chunk,
+            ..Parsed::default()
+        };
+        let mut problems = Diagnostics::new();
+        // Indices into this chunk of the specs the environment patched.
+        let in_chunk: Vec<usize> = patched_specs
+            .iter()
+            .filter_map(|i| i.checked_sub(offset))
+            .collect();
+        parse::check_specs(
+            &mut part,
+            &in_chunk,
+            environment.map(|(name, _)| name),
+            &mut problems,
+        );
+        (part, problems)
+    });
+    for (part, problems) in checked {
+        parsed.flink_jobs.extend(part.flink_jobs);
+        parsed.model_pools.extend(part.model_pools);
+        parsed.business_services.extend(part.business_services);
+        diagnostics.extend(problems);
+    }
     clock.lap("patch + schema check");
 
     // Validate and resolve.
@@ -374,26 +395,67 @@ fn parallel<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(usize, &[T]) -> R + Sync,
 ) -> Vec<R> {
-    const MIN_CHUNK: usize = 64;
-    if items.len() < 2 * MIN_CHUNK {
+    let count = chunk_count(threads, items.len());
+    if count == 1 {
         return vec![f(0, items)];
     }
-    let threads = threads
+    let size = items.len().div_ceil(count);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || f(i * size, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// How many chunks (threads) for `items` items: one below 128 items (a thread costs more
+/// than it saves), else up to `threads` (default: the machine's CPUs, at most four), at least
+/// 64 items each.
+fn chunk_count(threads: Option<usize>, items: usize) -> usize {
+    const MIN_CHUNK: usize = 64;
+    if items < 2 * MIN_CHUNK {
+        return 1;
+    }
+    threads
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map_or(1, std::num::NonZero::get)
                 .min(4)
         })
-        .min(items.len() / MIN_CHUNK)
-        .max(1);
-    if threads == 1 {
+        .min(items / MIN_CHUNK)
+        .max(1)
+}
+
+/// [`parallel`] for work that takes its items by value: `items` is split into owned chunks.
+fn parallel_owned<T: Send, R: Send>(
+    threads: Option<usize>,
+    mut items: Vec<T>,
+    f: impl Fn(usize, Vec<T>) -> R + Sync,
+) -> Vec<R> {
+    let count = chunk_count(threads, items.len());
+    if count == 1 {
         return vec![f(0, items)];
     }
-    let size = items.len().div_ceil(threads);
+    let size = items.len().div_ceil(count);
+    let mut chunks = Vec::new();
+    while items.len() > size {
+        let rest = items.split_off(size);
+        chunks.push(std::mem::replace(&mut items, rest));
+    }
+    chunks.push(items);
     let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(size)
+        let handles: Vec<_> = chunks
+            .into_iter()
             .enumerate()
             .map(|(i, chunk)| scope.spawn(move || f(i * size, chunk)))
             .collect();

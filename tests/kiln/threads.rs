@@ -24,7 +24,7 @@ environments:
   prod:
     labels: {env: prod}
     patches:
-      - target: {kind: FlinkJob, name: "job-00*"}
+      - target: {kind: FlinkJob, name: "job-*7"}
         mergePatch: {spec: {resources: {profile: large}}}
       - target: {kind: FlinkDeployment, labelSelector: "team=t1"}
         jsonPatch:
@@ -104,6 +104,16 @@ fn threads_never_change_the_output() {
             assert_eq!(
                 diagnostics.iter().filter(|d| d.is_error()).count(),
                 6,
+                "{diagnostics:?}"
+            );
+            // job-097 is patched (and far from the first chunk): its error says so.
+            assert!(
+                diagnostics
+                    .iter()
+                    .any(|d| d.file.as_deref() == Some("team-1/s097.yaml")
+                        && d.hint
+                            .as_deref()
+                            .is_some_and(|h| h.contains("patched by environment"))),
                 "{diagnostics:?}"
             );
         } else {
