@@ -400,10 +400,18 @@ fn parallel<T: Sync, R: Send>(
         return vec![f(0, items)];
     }
     let size = items.len().div_ceil(count);
-    let f = &f;
+    on_threads(items.chunks(size), size, &f)
+}
+
+/// Run `f(offset, chunk)` for every chunk (all `size` long but the last) on its own scoped
+/// thread; results in chunk order, a worker's panic passed on.
+fn on_threads<C: Send, R: Send>(
+    chunks: impl Iterator<Item = C>,
+    size: usize,
+    f: &(impl Fn(usize, C) -> R + Sync),
+) -> Vec<R> {
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(size)
+        let handles: Vec<_> = chunks
             .enumerate()
             .map(|(i, chunk)| scope.spawn(move || f(i * size, chunk)))
             .collect();
@@ -452,21 +460,7 @@ fn parallel_owned<T: Send, R: Send>(
         chunks.push(std::mem::replace(&mut items, rest));
     }
     chunks.push(items);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .enumerate()
-            .map(|(i, chunk)| scope.spawn(move || f(i * size, chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    on_threads(chunks.into_iter(), size, &f)
 }
 
 /// The environment to render: `-e`, else `defaultEnvironment`; an unknown name is an error.
