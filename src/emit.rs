@@ -241,10 +241,6 @@ pub enum OutputError {
     Io { path: String, source: io::Error },
 }
 
-/// Replace `dir` with exactly `files`, atomically: the new content is written to a sibling
-/// folder and swapped in with one `renameat2(RENAME_EXCHANGE)`, so a reader (or a crash)
-/// sees the old folder or the new one, never a mix. Where the exchange is not supported,
-/// two renames are used.
 /// Remove staging folders (`<prefix><pid>`) left by runs that were killed: those whose
 /// process no longer exists. A run still going keeps its own.
 fn remove_abandoned_staging(parent: &Path, prefix: &str) {
@@ -267,6 +263,10 @@ fn remove_abandoned_staging(parent: &Path, prefix: &str) {
     }
 }
 
+/// Replace `dir` with exactly `files`, atomically: the new content is written to a sibling
+/// folder and swapped in with one `renameat2(RENAME_EXCHANGE)`, so a reader (or a crash)
+/// sees the old folder or the new one, never a mix. Where the exchange is not supported,
+/// two renames are used.
 pub fn write_folder(
     dir: &Path,
     files: &BTreeMap<String, String>,

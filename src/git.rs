@@ -46,11 +46,14 @@ pub fn locate(root: &Path) -> Result<(PathBuf, String), GitError> {
     let top = output(git(root).args(["rev-parse", "--show-toplevel"]))
         .map_err(|_| GitError::NotARepository(root.display().to_string()))?;
     let top = std::fs::canonicalize(top.trim()).map_err(|e| GitError::Failed(e.to_string()))?;
-    let inside = root
-        .strip_prefix(&top)
-        .map(|p| crate::load::relative(Path::new(""), p))
-        .unwrap_or_default();
-    Ok((top, inside))
+    let inside = root.strip_prefix(&top).map_err(|_| {
+        GitError::Failed(format!(
+            "{} is not below the repository's top folder {}",
+            root.display(),
+            top.display()
+        ))
+    })?;
+    Ok((top, crate::load::relative(Path::new(""), inside)))
 }
 
 /// The commit a revision names.
@@ -135,27 +138,35 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         reader
             .read_line(&mut header)
             .map_err(|e| GitError::Failed(e.to_string()))?;
-        let size: usize = header
+        let size: u64 = header
             .split_whitespace()
             .nth(2)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| GitError::Failed(format!("unexpected cat-file output: {header}")))?;
-        let mut content = vec![0u8; size + 1];
-        reader
-            .read_exact(&mut content)
-            .map_err(|e| GitError::Failed(e.to_string()))?;
-        content.truncate(size);
+        let failed = |e: std::io::Error| GitError::Failed(e.to_string());
         let target = into.join(relative);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| GitError::Failed(e.to_string()))?;
+            std::fs::create_dir_all(parent).map_err(failed)?;
         }
+        // Streamed, never held whole: a revision may hold blobs of any size (the loader
+        // bounds what it reads later).
+        let mut blob = (&mut reader).take(size);
         if mode == "120000" {
-            let link = String::from_utf8_lossy(&content).into_owned();
-            std::os::unix::fs::symlink(link, &target)
-                .map_err(|e| GitError::Failed(e.to_string()))?;
+            let mut link = String::new();
+            blob.read_to_string(&mut link).map_err(failed)?;
+            std::os::unix::fs::symlink(link, &target).map_err(failed)?;
         } else {
-            std::fs::write(&target, &content).map_err(|e| GitError::Failed(e.to_string()))?;
+            let mut file = std::fs::File::create(&target).map_err(failed)?;
+            let copied = std::io::copy(&mut blob, &mut file).map_err(failed)?;
+            if copied != size {
+                return Err(GitError::Failed(format!(
+                    "cat-file ended early in {relative}"
+                )));
+            }
         }
+        // The newline after each object.
+        let mut newline = [0u8; 1];
+        reader.read_exact(&mut newline).map_err(failed)?;
     }
     let _ = writer.join();
     let _ = batch.wait();

@@ -246,7 +246,7 @@ impl<'a> Tally<'a> {
     }
 
     /// Apply every matching patch to `value`, in order; `describe` names it in errors.
-    /// Returns whether any patch matched.
+    /// Returns whether any patch was applied.
     pub fn apply(
         &mut self,
         value: &mut Value,
@@ -261,7 +261,6 @@ impl<'a> Tally<'a> {
                 continue;
             }
             *matched += 1;
-            any = true;
             if let Err(e) = patch.apply(value) {
                 self.problems.push((
                     index,
@@ -269,6 +268,8 @@ impl<'a> Tally<'a> {
                     Diagnostic::error(format!("patch on {} failed: {e}", describe(value)))
                         .with_hint(format!("target: {}", patch.describe_target())),
                 ));
+            } else {
+                any = true;
             }
         }
         any

@@ -234,37 +234,38 @@ fn render_and_write(args: &RenderArgs) -> i32 {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
     };
+    let mut timings = outcome.timings.clone();
+    let writing = Instant::now();
+    let code = if args.write || args.output.is_some() {
+        write_output_folder(args, &outcome, format)
+    } else {
+        write_objects(&outcome.objects, format)
+    };
+    timings.push(("write", writing.elapsed()));
+    if args.timings {
+        print_timings(&timings);
+    }
+    // The process ends now: freeing every object one by one would only cost time.
+    std::mem::forget(outcome);
+    code
+}
+
+/// `--output DIR` or `--write`: one file per object, the folder replaced atomically.
+fn write_output_folder(args: &RenderArgs, outcome: &Outcome, format: Format) -> i32 {
     let root = match load::find_root(&args.path) {
         Ok(root) => root,
         Err(e) => return usage_error(e),
     };
-    let output = if args.write {
-        match args.output.clone().or_else(|| configured_output(&root)) {
-            Some(dir) => Some(dir),
+    let dir = match args.output.clone() {
+        Some(dir) => dir,
+        None => match configured_output(&root) {
+            Some(dir) => dir,
             None => {
                 return usage_error(
                     "--write needs an output folder: set `output` in kiln.yaml or pass --output DIR",
                 );
             }
-        }
-    } else {
-        args.output.clone()
-    };
-    let mut clock = Instant::now();
-    let mut timings = outcome.timings.clone();
-    let mut lap = |stage: &'static str| {
-        timings.push((stage, clock.elapsed()));
-        clock = Instant::now();
-    };
-    let Some(dir) = output else {
-        let code = write_objects(&outcome.objects, format);
-        lap("write");
-        if args.timings {
-            print_timings(&timings);
-        }
-        // The process ends now: freeing every object one by one would only cost time.
-        std::mem::forget(outcome);
-        return code;
+        },
     };
     let files = match emit::folder_files(&outcome.objects, format) {
         Ok(files) => files,

@@ -589,3 +589,30 @@ fn environments_one_or_all() {
     );
     assert!(missing.stderr.contains("staging"), "{}", missing.stderr);
 }
+
+#[test]
+fn base_checkout_keeps_symlinks_and_large_files() {
+    // The base is written file by file from git: a symlinked SQL file inside the root must
+    // still resolve, and a large non-YAML blob is streamed, not held.
+    let sql_job = "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {name: q}\nspec:\n  type: sql\n  sql: {file: sql/q.sql}\n";
+    let repo = Repo::new(&[
+        ("jobs/q.yaml", sql_job),
+        ("shared/q.sql", "SELECT 1;\n"),
+        ("data/blob.bin", &"x".repeat(6 * 1024 * 1024)),
+    ]);
+    fs::create_dir_all(repo.app.join("jobs/sql")).unwrap();
+    std::os::unix::fs::symlink("../../shared/q.sql", repo.app.join("jobs/sql/q.sql")).unwrap();
+    repo.commit("symlinked sql");
+    repo.write("jobs/q.yaml", &format!("{sql_job}  parallelism: 3\n"));
+    let result = repo.diff(&["--base", "main", "--format=json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let report: Value = serde_json::from_str(&result.stdout).unwrap();
+    let changes: Vec<&str> = report["environments"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    // The ConfigMap holding the SQL is identical on both sides: the symlink was followed.
+    assert_eq!(changes, ["FlinkDeployment"], "{}", result.stdout);
+}
