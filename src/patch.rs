@@ -67,37 +67,32 @@ impl Compiled {
             .get("kind")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let name = object
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let namespace = object
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .or(default_namespace)
-            .unwrap_or_default();
         if kind != self.patch.target.kind {
             return false;
         }
-        let labels: BTreeMap<String, String> = object
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        kind == self.patch.target.kind
-            && self.name.as_ref().is_none_or(|g| g.is_match(name))
+        let metadata = object.get("metadata");
+        let field = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
+        let namespace = field("namespace").or(default_namespace).unwrap_or_default();
+        self.name
+            .as_ref()
+            .is_none_or(|g| g.is_match(field("name").unwrap_or_default()))
             && self
                 .namespace
                 .as_ref()
                 .is_none_or(|g| g.is_match(namespace))
-            && self.selector.as_ref().is_none_or(|s| s.matches(&labels))
+            && self.selector.as_ref().is_none_or(|s| {
+                // Labels are copied only when a selector asks for them.
+                let labels: BTreeMap<String, String> = metadata
+                    .and_then(|m| m.get("labels"))
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                s.matches(&labels)
+            })
     }
 
     fn apply(&self, object: &mut Value) -> Result<(), String> {
