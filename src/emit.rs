@@ -57,18 +57,12 @@ pub fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
     )
 }
 
-type OwnedKey = (usize, String, String, String, String, String);
+/// The canonical order, then the source file: objects that share an identity keep a stable
+/// order (and the index breaks the last tie, so an unstable sort is deterministic).
+type SortKey<'a> = ((usize, &'a str, &'a str, &'a str, &'a str), &'a str);
 
-fn owned_key(object: &Object) -> OwnedKey {
-    let (rank, kind, group, namespace, name) = sort_key(object);
-    (
-        rank,
-        kind.to_string(),
-        group.to_string(),
-        namespace.to_string(),
-        name.to_string(),
-        object.source.clone(),
-    )
+fn full_key(object: &Object) -> SortKey<'_> {
+    (sort_key(object), object.source.as_str())
 }
 
 /// Sort into the canonical order and report objects that share group, kind, namespace and
@@ -77,11 +71,21 @@ pub fn order(
     objects: Vec<Object>,
     sources: &[crate::source::SourceFile],
 ) -> (Vec<Object>, Diagnostics) {
-    // Keys computed once per object, not per comparison.
-    let mut keyed: Vec<(OwnedKey, Object)> =
-        objects.into_iter().map(|o| (owned_key(&o), o)).collect();
-    keyed.sort_by(|(a, _), (b, _)| a.cmp(b));
-    let objects: Vec<Object> = keyed.into_iter().map(|(_, o)| o).collect();
+    // Keys computed once per object (borrowed, not copied), the order as a permutation.
+    let permutation = {
+        let mut keyed: Vec<(SortKey<'_>, usize)> = objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (full_key(o), i))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect::<Vec<_>>()
+    };
+    let mut slots: Vec<Option<Object>> = objects.into_iter().map(Some).collect();
+    let objects: Vec<Object> = permutation
+        .into_iter()
+        .filter_map(|i| slots[i].take())
+        .collect();
     let mut diagnostics = Diagnostics::new();
     for pair in objects.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);

@@ -80,6 +80,25 @@ pub fn patch(text: &str) {
     }
 }
 
+/// The YAML writer against serde-saphyr's: every document of the text, written by both.
+///
+/// # Panics
+///
+/// When kiln's writer gives other bytes than serde-saphyr's (a bug the fuzzer is to find).
+pub fn emit(text: &str) {
+    let Ok(documents) = yaml::parse_documents(text) else {
+        return;
+    };
+    for document in &documents {
+        let reference = serde_saphyr::to_string(document).unwrap_or_default();
+        assert_eq!(
+            yaml::to_string(document),
+            reference,
+            "kiln's YAML writer differs"
+        );
+    }
+}
+
 /// A whole render of a one-file repository, in memory: `kiln.yaml`, [`SEPARATOR`], the spec
 /// file; or only the spec file under [`DEFAULT_CONFIG`]. Renders the default environment and
 /// `prod`, prints both formats and the status report.

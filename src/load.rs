@@ -282,7 +282,8 @@ pub enum ReferenceError {
 
 /// Access to files that specs reference. The disk implementation enforces the root
 /// boundary; tests use an in-memory map.
-pub trait Files {
+/// `Sync`: specs are validated on several threads.
+pub trait Files: Sync {
     /// Read `reference`, relative to the folder of the spec file `from` (root-relative).
     /// Returns the root-relative path and the text.
     fn read_referenced(

@@ -237,7 +237,15 @@ pub fn render(
     };
     let settings = validate::settings(&ctx, &mut diagnostics);
     let (plans, pool_plans, service_plans) = if config_readable {
-        let jobs = validate::flink_jobs(&ctx, &settings, &parsed.flink_jobs, &mut diagnostics);
+        let planned = parallel(options.threads, &parsed.flink_jobs, |_, chunk| {
+            validate::plan_flink_jobs(&ctx, &settings, chunk)
+        });
+        let jobs = validate::unique_flink_jobs(
+            &ctx,
+            &parsed.flink_jobs,
+            planned.into_iter().flatten().collect(),
+            &mut diagnostics,
+        );
         let pools =
             validate::pools::model_pools(&ctx, &settings, &parsed.model_pools, &mut diagnostics);
         let services = validate::pools::business_services(

@@ -116,9 +116,261 @@ fn plain_message(error: &Error) -> String {
 }
 
 /// Serialize one value as a YAML document body (no leading `---`).
+///
+/// The output is byte for byte what `serde_saphyr::to_string` gives (the reference, checked
+/// by a differential property test and fuzz target), written in one pass: the layout of
+/// mappings and sequences is kiln's own, the common scalars (names, labels, images, paths,
+/// digit strings) are decided by a single scan, and every other scalar is rendered by
+/// serde-saphyr itself, alone, and put in place. serde-saphyr's per-value state machine and
+/// quoting checks were the largest single cost of a render.
 pub fn to_string(value: &Value) -> String {
-    // Serializing a serde_json::Value cannot fail: keys are strings and numbers finite.
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+/// [`to_string`], appended to `out` (a buffer reused from object to object grows only once).
+pub fn write(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
+        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0, false),
+        scalar => out.push_str(&reference(scalar)),
+    }
+}
+
+/// serde-saphyr's own rendering. Serializing a serde_json value cannot fail: keys are
+/// strings and numbers finite.
+fn reference<T: serde::Serialize>(value: &T) -> String {
     serde_saphyr::to_string(value).unwrap_or_default()
+}
+
+/// Where a value goes: after `key:` or after a sequence's `-`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    MapValue,
+    Item,
+}
+
+const SPACES: &str = "                                                                ";
+
+fn indent(out: &mut String, mut column: usize) {
+    while column > SPACES.len() {
+        out.push_str(SPACES);
+        column -= SPACES.len();
+    }
+    out.push_str(&SPACES[..column]);
+}
+
+/// A mapping whose keys start at `column`; `inline_first` when its first key follows a `- `.
+fn write_map(
+    out: &mut String,
+    map: &serde_json::Map<String, Value>,
+    column: usize,
+    inline_first: bool,
+) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 || !inline_first {
+            indent(out, column);
+        }
+        write_key(out, key);
+        out.push(':');
+        write_value(out, value, column, Slot::MapValue);
+    }
+}
+
+/// A sequence whose dashes are at `column`; `inline_first` when its first dash follows a `- `.
+fn write_seq(out: &mut String, items: &[Value], column: usize, inline_first: bool) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !inline_first {
+            indent(out, column);
+        }
+        out.push('-');
+        write_value(out, item, column, Slot::Item);
+    }
+}
+
+/// The value after `key:` or `-` (at `column`), through its last line break. Block
+/// sequences under a key are not indented (their dashes are at the key's column).
+fn write_value(out: &mut String, value: &Value, column: usize, slot: Slot) {
+    match value {
+        Value::Object(map) if map.is_empty() => out.push_str(" {}\n"),
+        Value::Array(items) if items.is_empty() => out.push_str(" []\n"),
+        Value::Object(map) => match slot {
+            Slot::MapValue => {
+                out.push('\n');
+                write_map(out, map, column + 2, false);
+            }
+            Slot::Item => {
+                out.push(' ');
+                write_map(out, map, column + 2, true);
+            }
+        },
+        Value::Array(items) => match slot {
+            Slot::MapValue => {
+                out.push('\n');
+                write_seq(out, items, column, false);
+            }
+            Slot::Item => {
+                out.push(' ');
+                write_seq(out, items, column + 2, true);
+            }
+        },
+        Value::String(s) => {
+            out.push(' ');
+            write_string(out, s, column + 2);
+        }
+        Value::Null => out.push_str(" null\n"),
+        Value::Bool(true) => out.push_str(" true\n"),
+        Value::Bool(false) => out.push_str(" false\n"),
+        Value::Number(n) => {
+            out.push(' ');
+            if let Some(n) = n.as_u64() {
+                push_display(out, n);
+            } else if let Some(n) = n.as_i64() {
+                push_display(out, n);
+            } else {
+                // Floats: serde-saphyr's own formatting (and its line break).
+                out.push_str(&reference(n));
+                return;
+            }
+            out.push('\n');
+        }
+    }
+}
+
+fn push_display(out: &mut String, n: impl std::fmt::Display) {
+    use std::fmt::Write as _;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{n}");
+}
+
+/// A string value through its line break; a block scalar's body lines start at `body`.
+fn write_string(out: &mut String, s: &str, body: usize) {
+    match fast_scalar(s, false) {
+        Some(Fast::Plain) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        Some(Fast::Quoted) => {
+            out.push('"');
+            out.push_str(s);
+            out.push_str("\"\n");
+        }
+        None => {
+            // serde-saphyr's rendering of the string alone: the same scalar, except that a
+            // block scalar's body is indented for the top level (two columns).
+            let text = reference(&s);
+            if !text.starts_with(['|', '>']) {
+                out.push_str(&text);
+                return;
+            }
+            let (header, body_lines) = text.split_at(text.find('\n').map_or(text.len(), |i| i + 1));
+            out.push_str(header);
+            for line in body_lines.split_inclusive('\n') {
+                match line.strip_prefix("  ") {
+                    Some(content) => {
+                        indent(out, body);
+                        out.push_str(content);
+                    }
+                    None => out.push_str(line),
+                }
+            }
+        }
+    }
+}
+
+/// A mapping key as serde-saphyr writes it (plain, or double-quoted when a reader could take
+/// it for something else or it holds flow indicators).
+fn write_key(out: &mut String, key: &str) {
+    match fast_scalar(key, true) {
+        Some(Fast::Plain) => out.push_str(key),
+        Some(Fast::Quoted) => {
+            out.push('"');
+            out.push_str(key);
+            out.push('"');
+        }
+        None => {
+            let mut alone = serde_json::Map::new();
+            alone.insert(key.to_string(), Value::Null);
+            let text = reference(&Value::Object(alone));
+            out.push_str(text.strip_suffix(": null\n").unwrap_or(&text));
+        }
+    }
+}
+
+enum Fast {
+    Plain,
+    Quoted,
+}
+
+/// Longest single-line string serde-saphyr writes as it is (longer ones may be folded).
+const FOLD_AFTER: usize = 80;
+
+/// The common scalars decided by one scan, exactly as serde-saphyr would:
+/// - a string of ASCII digits is a number to a YAML reader: double-quoted (no escapes);
+///   digits and a unit (`500m`) are plain;
+/// - a string that starts with an ASCII letter or `/`, has only printable ASCII, no `": "`, no
+///   `" #"`, no trailing space or colon, and is not one of the YAML 1.1 words (`yes`, `off`,
+///   `null`, `nan`...) is plain: starting with a letter it cannot be a number, timestamp,
+///   indicator or document marker. A key must also hold no `:` or flow indicator.
+///
+/// Anything else (`None`) is left to serde-saphyr.
+fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
+    let bytes = s.as_bytes();
+    let first = *bytes.first()?;
+    if !key && bytes.len() > FOLD_AFTER {
+        return None;
+    }
+    if first.is_ascii_digit() {
+        return digits_and_unit(bytes);
+    }
+    if !(first.is_ascii_alphabetic() || first == b'/') {
+        return None;
+    }
+    let mut previous = first;
+    for &b in &bytes[1..] {
+        let unsafe_byte = !(b' '..=b'~').contains(&b)
+            || (b == b'#' && previous == b' ')
+            || (b == b' ' && previous == b':')
+            || (key && matches!(b, b':' | b',' | b'[' | b']' | b'{' | b'}'));
+        if unsafe_byte {
+            return None;
+        }
+        previous = b;
+    }
+    if previous == b' ' || previous == b':' || is_yaml_word(s) {
+        return None;
+    }
+    Some(Fast::Plain)
+}
+
+/// Digits alone (a number to a YAML reader: quoted), or digits and a unit of letters
+/// (`500m`, `2Gi`, `10s`: plain). A unit with `e` (an exponent) or a `0b`/`0o`/`0x` prefix
+/// could read as a number and is left to serde-saphyr.
+fn digits_and_unit(bytes: &[u8]) -> Option<Fast> {
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let unit = &bytes[digits..];
+    if unit.is_empty() {
+        return Some(Fast::Quoted);
+    }
+    let radix_prefix = digits == 1
+        && bytes[0] == b'0'
+        && matches!(unit[0], b'b' | b'B' | b'o' | b'O' | b'x' | b'X');
+    let plain = !radix_prefix
+        && unit
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'));
+    plain.then_some(Fast::Plain)
+}
+
+/// The words a YAML 1.1 or 1.2 reader takes for a boolean, null or special float.
+fn is_yaml_word(s: &str) -> bool {
+    s.len() <= 5
+        && [
+            "null", "true", "false", "nan", "inf", "y", "yes", "n", "no", "on", "off",
+        ]
+        .iter()
+        .any(|word| s.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
@@ -196,5 +448,202 @@ mod tests {
     fn ambiguous_strings_are_quoted() {
         let out = to_string(&json!({"a": "no", "b": "0755", "c": "plain", "d": 5}));
         assert_eq!(out, "a: \"no\"\nb: \"0755\"\nc: plain\nd: 5\n");
+    }
+}
+
+/// kiln's writer against serde-saphyr's, on values built to reach every branch of both.
+#[cfg(test)]
+mod differential {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    /// Strings near every quoting and block-scalar rule.
+    const TRICKY: &[&str] = &[
+        "",
+        " ",
+        "a",
+        "A",
+        "-",
+        ".",
+        "#",
+        "~",
+        "?",
+        ":",
+        "<<",
+        "=",
+        "y",
+        "Y",
+        "n",
+        "No",
+        "on",
+        "OFF",
+        "yes",
+        "null",
+        "Null",
+        "NULL",
+        "true",
+        "False",
+        "nan",
+        ".nan",
+        "inf",
+        "-inf",
+        ".Inf",
+        "0",
+        "00",
+        "0755",
+        "1_000",
+        "1e3",
+        "1.5",
+        "0x1F",
+        "0o17",
+        "0b101",
+        "+1",
+        "-1",
+        "1:30",
+        "190:20:30",
+        "2024-01-01",
+        "2024-01-01T10:00:00Z",
+        "2001-12-14 21:59:43.10 -5",
+        "a: b",
+        "a:b",
+        "a:",
+        "a :",
+        "a #b",
+        "a#b",
+        "#a",
+        "a\tb",
+        "a ",
+        " a",
+        "---",
+        "--- a",
+        "...",
+        "- a",
+        "-a",
+        "? a",
+        "[a]",
+        "{a}",
+        "a,b",
+        "a[0]",
+        "*a",
+        "&a",
+        "!a",
+        "|a",
+        ">a",
+        "'a'",
+        "\"a\"",
+        "%a",
+        "@a",
+        "`a",
+        "a'b",
+        "a\"b",
+        "a\\b",
+        "é",
+        "日本",
+        "a\u{85}b",
+        "a\u{2028}b",
+        "\u{feff}a",
+        "a\u{7f}",
+        "a\rb",
+        "a\0b",
+        "s3://bucket/path",
+        "registry.example.com/flink:1.19.3",
+        "app.kubernetes.io/part-of",
+        "1m",
+        "100%",
+        "500m",
+        "2Gi",
+        "10s",
+        "1e",
+        "1E3",
+        "0x",
+        "0b1",
+        "0o",
+        "0xff",
+        "12h30",
+        "1_0s",
+        "/",
+        "/opt/flink",
+        "/a: b",
+        "/#",
+        "line\n",
+        "line",
+        "two\nlines",
+        "two\nlines\n",
+        "trailing\n\n",
+        "\n",
+        "\n\n",
+        "  indented\nbody",
+        "\n  indented after blank",
+        "tab\tin\nblock",
+        "cr\r\nlf",
+        "SELECT 1;\nINSERT INTO t SELECT * FROM s;\n",
+        "a long line of words that goes on and on past the eighty column fold limit of the writer",
+        "a long line of words that goes on and on past the eighty column fold limit: with colon",
+        "a-long-word-without-any-spaces-that-goes-past-the-eighty-column-fold-limit-of-yaml",
+        "a long line of words that goes on and on past the eighty column fold limit of it  ",
+        "  a long line that starts with spaces and goes past the eighty column fold limit",
+        "paragraph one is long enough to be folded by the writer at eighty columns for sure\n\nand two",
+    ];
+
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => proptest::sample::select(TRICKY).prop_map(str::to_string),
+            2 => "[a-zA-Z0-9 ./:#_-]{0,12}",
+            2 => "[ -~\\t\\n]{0,100}",
+            1 => any::<String>().prop_map(|s| s.chars().take(120).collect()),
+            1 => (proptest::sample::select(TRICKY), proptest::sample::select(TRICKY))
+                .prop_map(|(a, b)| format!("{a}{b}")),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            string().prop_map(Value::String),
+            string().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 48, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((string(), inner), 0..5)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    #[test]
+    fn tricky_strings_seed_is_written_as_serde_saphyr_writes_it() {
+        let text = include_str!("../fuzz/seeds/emit/tricky-strings.yaml");
+        let documents = super::parse_documents(text).unwrap();
+        assert_eq!(documents.len(), 1);
+        let out = super::to_string(&documents[0]);
+        assert_eq!(out, serde_saphyr::to_string(&documents[0]).unwrap());
+        // The writer's own paths and the delegated ones both appear.
+        for line in [
+            "  - |\n    in a sequence",
+            "  indented: |2\n",
+            "  literal: |",
+            "  folded: >-",
+            "- \"yes\"",
+            "\"123\": digits",
+        ] {
+            assert!(out.contains(line), "{line:?} not in\n{out}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn writes_what_serde_saphyr_writes(value in value()) {
+            let reference = serde_saphyr::to_string(&value).unwrap();
+            prop_assert_eq!(super::to_string(&value), reference);
+        }
     }
 }

@@ -77,10 +77,17 @@ impl Object {
             namespace: metadata_field(&value, "namespace").to_string(),
             name: metadata_field(&value, "name").to_string(),
             yaml: yaml.then(|| {
-                // Kept until the end: without its growth slack (up to half of it).
-                let mut text = crate::yaml::to_string(&value);
-                text.shrink_to_fit();
-                text
+                // Written into this thread's scratch buffer and kept as an exact copy: no
+                // growth slack is kept until the end (an allocator may keep up to half of a
+                // buffer after shrinking it in place) and the buffer's pages are reused.
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+                }
+                SCRATCH.with_borrow_mut(|scratch| {
+                    scratch.clear();
+                    crate::yaml::write(&value, scratch);
+                    scratch.as_str().to_owned()
+                })
             }),
         }));
     }

@@ -285,18 +285,34 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
     }
 }
 
-/// Validate every FlinkJob and resolve its plan. Jobs with errors produce no plan.
-pub fn flink_jobs(
+/// Validate every FlinkJob and resolve its plan (none for a job with errors), with its
+/// problems. Each job is independent of the others, so a large repository's jobs are
+/// planned on several threads, chunk by chunk; [`unique_flink_jobs`] then checks names.
+pub fn plan_flink_jobs(
     ctx: &Context<'_>,
     settings: &Settings,
     jobs: &[Located<FlinkJob>],
+) -> Vec<(Option<FlinkPlan>, Diagnostics)> {
+    jobs.iter()
+        .map(|job| {
+            let mut problems = Diagnostics::new();
+            let plan = flink_job(ctx, settings, job, &mut problems);
+            (plan, problems)
+        })
+        .collect()
+}
+
+/// The plans of `jobs` (planned by [`plan_flink_jobs`], in the same order) whose job has no
+/// error and is the first of its name in its namespace; a later one is an error.
+pub fn unique_flink_jobs(
+    ctx: &Context<'_>,
+    jobs: &[Located<FlinkJob>],
+    planned: Vec<(Option<FlinkPlan>, Diagnostics)>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<FlinkPlan> {
     let mut plans = Vec::new();
     let mut seen: BTreeMap<(String, String), &Located<FlinkJob>> = BTreeMap::new();
-    for job in jobs {
-        let mut problems = Diagnostics::new();
-        let plan = flink_job(ctx, settings, job, &mut problems);
+    for (job, (plan, mut problems)) in jobs.iter().zip(planned) {
         if let Some(plan) = &plan {
             let key = (plan.namespace.clone(), plan.name.clone());
             if let Some(first) = seen.get(&key) {

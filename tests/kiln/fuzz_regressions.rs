@@ -49,3 +49,8 @@ fn patch_inputs() {
 fn render_inputs() {
     replay("render", kiln::fuzzing::render);
 }
+
+#[test]
+fn emit_inputs() {
+    replay("emit", kiln::fuzzing::emit);
+}
