@@ -237,12 +237,12 @@ pub fn render(
     };
     let settings = validate::settings(&ctx, &mut diagnostics);
     let (plans, pool_plans, service_plans) = if config_readable {
-        let planned = parallel(options.threads, &parsed.flink_jobs, |_, chunk| {
+        let jobs = std::mem::take(&mut parsed.flink_jobs);
+        let planned = parallel_owned(options.threads, jobs, |_, chunk| {
             validate::plan_flink_jobs(&ctx, &settings, chunk)
         });
         let jobs = validate::unique_flink_jobs(
             &ctx,
-            &parsed.flink_jobs,
             planned.into_iter().flatten().collect(),
             &mut diagnostics,
         );

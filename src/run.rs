@@ -588,7 +588,8 @@ fn diff_command(args: &DiffArgs) -> i32 {
             None
         };
     let mut reports = Vec::new();
-    for environment in environments {
+    let count = environments.len();
+    for (index, environment) in environments.into_iter().enumerate() {
         let new_on_head = matches!((&base_environments, &environment),
             (Some(names), Some(env)) if !names.contains(env));
         let base_side = (!new_on_head).then_some((base_root.as_path(), base_name.as_str()));
@@ -603,6 +604,10 @@ fn diff_command(args: &DiffArgs) -> i32 {
             args.context,
             environment,
         ));
+        if index + 1 == count {
+            // Only output is left: freeing every tree of both renders would only cost time.
+            std::mem::forget((base, head));
+        }
     }
     let changed = reports.iter().any(diff::Report::has_changes);
     let heading = |r: &diff::Report| {

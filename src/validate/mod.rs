@@ -286,14 +286,15 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
 }
 
 /// Validate every FlinkJob and resolve its plan (none for a job with errors), with its
-/// problems. Each job is independent of the others, so a large repository's jobs are
-/// planned on several threads, chunk by chunk; [`unique_flink_jobs`] then checks names.
+/// problems. A plan takes its job's spec over (no copy). Each job is independent of the
+/// others, so a large repository's jobs are planned on several threads, chunk by chunk;
+/// [`unique_flink_jobs`] then checks names.
 pub fn plan_flink_jobs(
     ctx: &Context<'_>,
     settings: &Settings,
-    jobs: &[Located<FlinkJob>],
+    jobs: Vec<Located<FlinkJob>>,
 ) -> Vec<(Option<FlinkPlan>, Diagnostics)> {
-    jobs.iter()
+    jobs.into_iter()
         .map(|job| {
             let mut problems = Diagnostics::new();
             let plan = flink_job(ctx, settings, job, &mut problems);
@@ -302,30 +303,34 @@ pub fn plan_flink_jobs(
         .collect()
 }
 
-/// The plans of `jobs` (planned by [`plan_flink_jobs`], in the same order) whose job has no
-/// error and is the first of its name in its namespace; a later one is an error.
+/// The plans (from [`plan_flink_jobs`], in file order) whose job has no error and is the
+/// first of its name in its namespace; a later one is an error.
 pub fn unique_flink_jobs(
     ctx: &Context<'_>,
-    jobs: &[Located<FlinkJob>],
     planned: Vec<(Option<FlinkPlan>, Diagnostics)>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<FlinkPlan> {
     let mut plans = Vec::new();
-    let mut seen: BTreeMap<(String, String), &Located<FlinkJob>> = BTreeMap::new();
-    for (job, (plan, mut problems)) in jobs.iter().zip(planned) {
+    // Name and namespace → the file that defined them first.
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (plan, mut problems) in planned {
         if let Some(plan) = &plan {
             let key = (plan.namespace.clone(), plan.name.clone());
             if let Some(first) = seen.get(&key) {
-                let first_path = ctx.sources.get(first.file).map_or("", |s| s.path.as_str());
-                problems.push(job.diagnostic(
+                let first_path = ctx.sources.get(*first).map_or("", |s| s.path.as_str());
+                problems.push(
                     Diagnostic::error(format!(
                         "FlinkJob \"{}\" in namespace \"{}\" is also defined in {first_path}",
                         plan.name, plan.namespace
-                    )),
-                    "metadata.name",
-                ));
+                    ))
+                    .at(
+                        plan.file,
+                        plan.doc,
+                        FieldPath::parse("metadata.name"),
+                    ),
+                );
             } else {
-                seen.insert(key, job);
+                seen.insert(key, plan.file);
             }
         }
         let failed = problems.has_errors();
@@ -340,7 +345,7 @@ pub fn unique_flink_jobs(
 fn flink_job(
     ctx: &Context<'_>,
     settings: &Settings,
-    located: &Located<FlinkJob>,
+    located: Located<FlinkJob>,
     out: &mut Diagnostics,
 ) -> Option<FlinkPlan> {
     let job = &located.value;
@@ -904,11 +909,11 @@ fn flink_job(
         name,
         namespace,
         labels,
-        annotations: job.metadata.annotations.clone(),
+        annotations: located.value.metadata.annotations,
         image: image.unwrap_or_default(),
         version: version?,
         service_account,
-        spec: spec.clone(),
+        spec: located.value.spec,
         profile: profile_name,
         job_manager,
         job_manager_replicas,
