@@ -88,18 +88,8 @@ impl Report {
     }
 }
 
-type Key = (usize, String, String, String, String);
-
-fn key(object: &Object) -> Key {
-    let (rank, kind, group, namespace, name) = emit::sort_key(object);
-    (
-        rank,
-        kind.to_string(),
-        group.to_string(),
-        namespace.to_string(),
-        name.to_string(),
-    )
-}
+/// An object's identity and place in the canonical order (borrowed from the object).
+type Key<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
 
 fn title(value: &Value) -> String {
     let kind = value["kind"].as_str().unwrap_or_default();
@@ -117,9 +107,11 @@ pub fn compare(
     context: usize,
     environment: Option<String>,
 ) -> Report {
-    let base_map: BTreeMap<Key, &Object> = base.iter().map(|o| (key(o), o)).collect();
-    let head_map: BTreeMap<Key, &Object> = head.iter().map(|o| (key(o), o)).collect();
-    let keys: BTreeSet<&Key> = base_map.keys().chain(head_map.keys()).collect();
+    let base_map: BTreeMap<Key<'_>, &Object> =
+        base.iter().map(|o| (emit::sort_key(o), o)).collect();
+    let head_map: BTreeMap<Key<'_>, &Object> =
+        head.iter().map(|o| (emit::sort_key(o), o)).collect();
+    let keys: BTreeSet<&Key<'_>> = base_map.keys().chain(head_map.keys()).collect();
     let mut summary = Summary::default();
     let mut changes = Vec::new();
     let mut notes = Vec::new();
