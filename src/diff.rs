@@ -88,9 +88,6 @@ impl Report {
     }
 }
 
-/// An object's identity and place in the canonical order (borrowed from the object).
-type Key<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
-
 fn title(value: &Value) -> String {
     let kind = value["kind"].as_str().unwrap_or_default();
     let name = value["metadata"]["name"].as_str().unwrap_or_default();
@@ -107,11 +104,11 @@ pub fn compare(
     context: usize,
     environment: Option<String>,
 ) -> Report {
-    let base_map: BTreeMap<Key<'_>, &Object> =
+    let base_map: BTreeMap<emit::OrderKey<'_>, &Object> =
         base.iter().map(|o| (emit::sort_key(o), o)).collect();
-    let head_map: BTreeMap<Key<'_>, &Object> =
+    let head_map: BTreeMap<emit::OrderKey<'_>, &Object> =
         head.iter().map(|o| (emit::sort_key(o), o)).collect();
-    let keys: BTreeSet<&Key<'_>> = base_map.keys().chain(head_map.keys()).collect();
+    let keys: BTreeSet<&emit::OrderKey<'_>> = base_map.keys().chain(head_map.keys()).collect();
     let mut summary = Summary::default();
     let mut changes = Vec::new();
     let mut notes = Vec::new();

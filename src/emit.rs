@@ -41,8 +41,12 @@ pub enum Format {
     Json,
 }
 
-/// The canonical order and identity of an object: kind rank, kind, group, namespace, name.
-pub fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
+/// The canonical order and identity of an object: kind rank, kind, group, namespace, name
+/// (borrowed from the object).
+pub type OrderKey<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
+
+/// An object's [`OrderKey`].
+pub fn sort_key(object: &Object) -> OrderKey<'_> {
     let kind = object.kind();
     let rank = KIND_ORDER
         .iter()
@@ -59,7 +63,7 @@ pub fn sort_key(object: &Object) -> (usize, &str, &str, &str, &str) {
 
 /// The canonical order, then the source file: objects that share an identity keep a stable
 /// order (and the index breaks the last tie, so an unstable sort is deterministic).
-type SortKey<'a> = ((usize, &'a str, &'a str, &'a str, &'a str), &'a str);
+type SortKey<'a> = (OrderKey<'a>, &'a str);
 
 fn full_key(object: &Object) -> SortKey<'_> {
     (sort_key(object), object.source.as_str())

@@ -3,7 +3,8 @@
 //! The schemas are generated from the Rust types in [`crate::spec`] and [`crate::config`]
 //! (draft 2020-12, a description on every field) and committed under `schemas/`; a test
 //! fails when a committed file is stale. `kiln schema` prints the committed files and
-//! `kiln check` validates with them, so editors, the CLI and the docs see one schema.
+//! `kiln check` validates with them (rewritten as the same schema in draft-07, see
+//! `as_draft_07`), so editors, the CLI and the docs see one schema.
 
 use std::sync::OnceLock;
 
@@ -132,7 +133,12 @@ fn as_draft_07(node: &mut Value) {
             {
                 *reference = format!("#/definitions/{name}");
             }
-            map.values_mut().for_each(as_draft_07);
+            // Subschemas only: `enum`, `const` and `default` hold instance values.
+            for (key, value) in map.iter_mut() {
+                if !matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
+                    as_draft_07(value);
+                }
+            }
         }
         Value::Array(items) => items.iter_mut().for_each(as_draft_07),
         _ => {}

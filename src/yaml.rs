@@ -145,7 +145,7 @@ fn reference<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Where a value goes: after `key:` or after a sequence's `-`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Slot {
     MapValue,
     Item,
