@@ -119,15 +119,23 @@ const DRAFT_07: &str = "http://json-schema.org/draft-07/schema#";
 /// The two drafts mean the same for kiln's schemas, which use no keyword that changed
 /// between them, and no `$ref` with a sibling that asserts anything (draft-07 ignores a
 /// `$ref`'s siblings): `schemas_mean_the_same_in_draft_07` checks both.
-fn as_draft_07(node: &mut Value) {
+fn as_draft_07(schema: &mut Value) {
+    if let Value::Object(root) = schema {
+        if root.get("$schema").and_then(Value::as_str) == Some(DRAFT_2020_12) {
+            root.insert("$schema".to_string(), Value::from(DRAFT_07));
+        }
+        // schemars keeps every definition at the root.
+        if let Some(defs) = root.remove("$defs") {
+            root.insert("definitions".to_string(), defs);
+        }
+    }
+    follow_definitions(schema);
+}
+
+/// Every `$ref` to `#/$defs/X` below `node` made a `$ref` to `#/definitions/X`.
+fn follow_definitions(node: &mut Value) {
     match node {
         Value::Object(map) => {
-            if map.get("$schema").and_then(Value::as_str) == Some(DRAFT_2020_12) {
-                map.insert("$schema".to_string(), Value::from(DRAFT_07));
-            }
-            if let Some(defs) = map.remove("$defs") {
-                map.insert("definitions".to_string(), defs);
-            }
             if let Some(Value::String(reference)) = map.get_mut("$ref")
                 && let Some(name) = reference.strip_prefix("#/$defs/")
             {
@@ -136,11 +144,11 @@ fn as_draft_07(node: &mut Value) {
             // Subschemas only: `enum`, `const` and `default` hold instance values.
             for (key, value) in map.iter_mut() {
                 if !matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
-                    as_draft_07(value);
+                    follow_definitions(value);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(as_draft_07),
+        Value::Array(items) => items.iter_mut().for_each(follow_definitions),
         _ => {}
     }
 }
