@@ -131,11 +131,17 @@ fn write_objects(objects: &[crate::expand::Object], format: Format) -> i32 {
     }
 }
 
+/// Print diagnostics in one write: stderr is unbuffered, and a hundred warnings written piece
+/// by piece cost a thousand system calls.
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
-    let mut stderr = io::stderr().lock();
-    for d in diagnostics {
-        let _ = writeln!(stderr, "{d}");
+    if diagnostics.is_empty() {
+        return;
     }
+    let mut text = String::new();
+    for d in diagnostics {
+        let _ = writeln!(text, "{d}");
+    }
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn kube_version(text: Option<&str>) -> Result<Option<KubeVersion>, String> {
@@ -162,13 +168,12 @@ fn render_root(
         keep,
         threads: None,
     };
+    let reading = Instant::now();
     let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
-    Ok(render::render(
-        sources,
-        diagnostics,
-        &DiskFiles::new(root),
-        &options,
-    ))
+    let read = reading.elapsed();
+    let mut outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
+    outcome.timings.insert(0, ("read files", read));
+    Ok(outcome)
 }
 
 /// The output folder relative to the root, when it lies inside it (so it is not read).
