@@ -116,11 +116,8 @@ pub fn engine_command(plan: &PoolPlan) -> (Option<Vec<String>>, Vec<String>) {
             if let Some(dtype) = &a.dtype {
                 push("--dtype", dtype.clone());
             }
-            if spec.drain.shutdown_timeout_seconds > 0 {
-                push(
-                    "--shutdown-timeout",
-                    spec.drain.shutdown_timeout_seconds.to_string(),
-                );
+            if plan.shutdown_timeout > 0 {
+                push("--shutdown-timeout", plan.shutdown_timeout.to_string());
             }
             args.insert(0, spec.model.clone());
             None
@@ -154,13 +151,7 @@ pub fn engine_command(plan: &PoolPlan) -> (Option<Vec<String>>, Vec<String>) {
 /// Seconds the kubelet waits after SIGTERM: the preStop sleep, vLLM's shutdown timeout, and
 /// a margin.
 pub fn grace_period(plan: &PoolPlan) -> u32 {
-    let drain = &plan.spec.drain;
-    let shutdown = if plan.spec.engine == Engine::Vllm {
-        drain.shutdown_timeout_seconds
-    } else {
-        0
-    };
-    (drain.pre_stop_seconds + shutdown + GRACE_MARGIN).max(30)
+    (plan.spec.drain.pre_stop_seconds + plan.shutdown_timeout + GRACE_MARGIN).max(30)
 }
 
 fn health_probe(period: i32, timeout: i32, failures: i32) -> Probe {

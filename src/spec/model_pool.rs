@@ -235,25 +235,23 @@ pub struct Drain {
     /// Default 10.
     #[serde(default = "ten")]
     pub pre_stop_seconds: u32,
-    /// Seconds vLLM waits for in-flight requests (`--shutdown-timeout`; 0 leaves the flag
-    /// out). Default 30. Not used by SGLang.
-    #[serde(default = "thirty")]
-    pub shutdown_timeout_seconds: u32,
+    /// Seconds vLLM waits for in-flight requests after SIGTERM (`--shutdown-timeout`; 0
+    /// leaves the flag out). Default 30. vLLM has the flag since v0.18.0: for an image tagged
+    /// with an older version it is left out (an older vLLM refuses to start with it). Not
+    /// used by SGLang.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_timeout_seconds: Option<u32>,
 }
 
 fn ten() -> u32 {
     10
 }
 
-fn thirty() -> u32 {
-    30
-}
-
 impl Default for Drain {
     fn default() -> Self {
         Drain {
             pre_stop_seconds: ten(),
-            shutdown_timeout_seconds: thirty(),
+            shutdown_timeout_seconds: None,
         }
     }
 }

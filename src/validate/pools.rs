@@ -41,6 +41,8 @@ pub struct PoolPlan {
     pub slices: Vec<Slice>,
     pub gpu_resource: String,
     pub tensor_parallel_size: u32,
+    /// vLLM's `--shutdown-timeout` in seconds; 0 leaves the flag out (always for SGLang).
+    pub shutdown_timeout: u32,
     pub port: u32,
     pub shm_size: String,
     pub startup_seconds: u32,
@@ -190,6 +192,65 @@ pub fn model_pools(
     plans
 }
 
+/// The first vLLM release with `--shutdown-timeout` (vllm-project/vllm#34730, re-applied in
+/// #36666); an older `vllm serve` exits at once on an unknown flag.
+const VLLM_SHUTDOWN_TIMEOUT_SINCE: (u32, u32) = (0, 18);
+
+/// Default seconds vLLM waits for in-flight requests after SIGTERM.
+const DEFAULT_SHUTDOWN_TIMEOUT: u32 = 30;
+
+/// vLLM's `--shutdown-timeout` for a pool: the spec's (default 30), unless the image's tag
+/// names a vLLM release without the flag. A tag that is not a version (`latest`, `nightly`,
+/// a digest, a custom tag) gets the flag: current vLLM has it. Leaving out a timeout the
+/// spec asked for is a warning; leaving out the default is documented (docs/modelpool.md).
+fn shutdown_timeout(
+    spec: &ModelPoolSpec,
+    image: &str,
+    located: &Located<ModelPool>,
+    out: &mut Diagnostics,
+) -> u32 {
+    if spec.engine != Engine::Vllm {
+        return 0;
+    }
+    let wanted = spec.drain.shutdown_timeout_seconds;
+    let Some((major, minor)) = image_version(image) else {
+        return wanted.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT);
+    };
+    if (major, minor) >= VLLM_SHUTDOWN_TIMEOUT_SINCE {
+        return wanted.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT);
+    }
+    if let Some(seconds) = wanted.filter(|s| *s > 0) {
+        let (since_major, since_minor) = VLLM_SHUTDOWN_TIMEOUT_SINCE;
+        out.push(
+            located.diagnostic(
+                Diagnostic::warning(format!(
+                    "vLLM {major}.{minor} has no --shutdown-timeout (added in {since_major}.{since_minor}.0), so kiln leaves it out: on SIGTERM vLLM aborts in-flight requests instead of waiting {seconds}s for them"
+                ))
+                .with_hint(format!(
+                    "use a vLLM image of {since_major}.{since_minor}.0 or later, or set shutdownTimeoutSeconds: 0"
+                )),
+                "spec.drain.shutdownTimeoutSeconds",
+            ),
+        );
+    }
+    0
+}
+
+/// The `(major, minor)` version an image's tag names (`vllm/vllm-openai:v0.11.0`,
+/// `registry/vllm:0.18.1-cu128`), or None for a tag that is not one (`latest`, a digest only).
+pub fn image_version(image: &str) -> Option<(u32, u32)> {
+    let reference = image.split('@').next().unwrap_or(image);
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    let (_, tag) = last.split_once(':')?;
+    let tag = tag.strip_prefix('v').unwrap_or(tag);
+    let (major, rest) = tag.split_once('.')?;
+    // The minor version runs to the next non-digit: `11.0`, `18-cu128`.
+    let minor = &rest[..rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len())];
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
 fn model_pool(
     ctx: &Context<'_>,
     settings: &Settings,
@@ -291,6 +352,7 @@ fn model_pool(
         };
         out.push(located.diagnostic(Diagnostic::warning(w), at));
     }
+    let shutdown_timeout = shutdown_timeout(spec, &image, located, out);
     let tensor_parallel_size = spec
         .gpu
         .tensor_parallel_size
@@ -414,6 +476,7 @@ fn model_pool(
             .clone()
             .unwrap_or_else(|| "nvidia.com/gpu".to_string()),
         tensor_parallel_size,
+        shutdown_timeout,
         port: spec.port.unwrap_or_else(|| spec.engine.default_port()),
         shm_size,
         startup_seconds,
@@ -691,6 +754,26 @@ fn is_cidr(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_versions() {
+        for (image, version) in [
+            ("vllm/vllm-openai:v0.11.0", Some((0, 11))),
+            ("vllm/vllm-openai:v0.18.0", Some((0, 18))),
+            ("registry.example.com:5000/ml/vllm:0.10.1.1", Some((0, 10))),
+            ("vllm/vllm-openai:v0.18-cu128", Some((0, 18))),
+            ("vllm/vllm-openai:v0.9.2@sha256:abc", Some((0, 9))),
+            ("vllm/vllm-openai:latest", None),
+            ("vllm/vllm-openai:nightly", None),
+            ("vllm/vllm-openai", None),
+            ("vllm/vllm-openai@sha256:abc", None),
+            ("registry.example.com:5000/vllm", None),
+            ("vllm/vllm-openai:v1", None),
+            ("vllm/vllm-openai:prod.2", None),
+        ] {
+            assert_eq!(image_version(image), version, "{image}");
+        }
+    }
 
     #[test]
     fn quantities() {

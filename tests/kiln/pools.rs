@@ -148,6 +148,109 @@ fn render_pool(replicas: u32, assignments: &[(String, String)]) -> render::Outco
     render::render(sources, Diagnostics::new(), &NoFiles, &Options::default())
 }
 
+/// vLLM's `--shutdown-timeout` exists since v0.18.0: an image tagged with an older version
+/// gets no flag (`vllm serve` would refuse to start) and a grace period without it, and a
+/// warning only when the spec asked for a timeout; any other tag gets the flag.
+#[test]
+fn shutdown_timeout_follows_the_vllm_version() {
+    // (image, drain, expected flag value, expected grace period, warns)
+    let cases = [
+        ("vllm/vllm-openai:v0.11.0", "", None, 30, false),
+        (
+            "vllm/vllm-openai:v0.11.0",
+            "drain: {shutdownTimeoutSeconds: 45}",
+            None,
+            30,
+            true,
+        ),
+        (
+            "vllm/vllm-openai:v0.11.0",
+            "drain: {shutdownTimeoutSeconds: 0}",
+            None,
+            30,
+            false,
+        ),
+        (
+            "vllm/vllm-openai:v0.17.1",
+            "drain: {shutdownTimeoutSeconds: 45}",
+            None,
+            30,
+            true,
+        ),
+        ("vllm/vllm-openai:v0.18.0", "", Some("30"), 55, false),
+        (
+            "vllm/vllm-openai:v0.18.0",
+            "drain: {shutdownTimeoutSeconds: 45}",
+            Some("45"),
+            70,
+            false,
+        ),
+        (
+            "vllm/vllm-openai:v0.18.0",
+            "drain: {shutdownTimeoutSeconds: 0}",
+            None,
+            30,
+            false,
+        ),
+        ("vllm/vllm-openai:v1.2.0", "", Some("30"), 55, false),
+        ("vllm/vllm-openai@sha256:0123", "", Some("30"), 55, false),
+        (
+            "registry.example.com/ml/vllm:prod",
+            "",
+            Some("30"),
+            55,
+            false,
+        ),
+    ];
+    for (image, drain, flag, grace, warns) in cases {
+        let spec = format!(
+            "apiVersion: kiln.dev/v1alpha1\nkind: ModelPool\nmetadata: {{name: pool, namespace: ns}}\nspec:\n  engine: vllm\n  model: m\n  image: \"{image}\"\n  replicas: 1\n  {drain}\n"
+        );
+        let sources = vec![
+            SourceFile {
+                path: "kiln.yaml".into(),
+                text: "apiVersion: kiln.dev/v1alpha1\nkind: Config\n".into(),
+            },
+            SourceFile {
+                path: "pool.yaml".into(),
+                text: spec,
+            },
+        ];
+        let outcome = render::render(sources, Diagnostics::new(), &NoFiles, &Options::default());
+        let case = format!("{image} {drain}");
+        assert!(!outcome.has_errors(), "{case}: {:?}", outcome.diagnostics);
+        let timeout_warnings = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("has no --shutdown-timeout"))
+            .count();
+        assert_eq!(
+            timeout_warnings,
+            usize::from(warns),
+            "{case}: {:?}",
+            outcome.diagnostics
+        );
+        let pod = &outcome
+            .objects
+            .iter()
+            .find(|o| o.value["kind"] == "Deployment")
+            .expect("a Deployment")
+            .value["spec"]["template"]["spec"];
+        let args: Vec<&str> = pod["containers"][0]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let value = args
+            .iter()
+            .position(|a| *a == "--shutdown-timeout")
+            .map(|i| args[i + 1]);
+        assert_eq!(value, flag, "{case}: {args:?}");
+        assert_eq!(pod["terminationGracePeriodSeconds"], grace, "{case}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
