@@ -135,13 +135,18 @@ fn render_pool(replicas: u32, assignments: &[(String, String)]) -> render::Outco
             let _ = writeln!(spec, "    {business}: {value}");
         }
     }
+    render_one("pool.yaml", spec)
+}
+
+/// Render a root of an empty kiln.yaml and one spec file, in memory.
+fn render_one(path: &str, spec: String) -> render::Outcome {
     let sources = vec![
         SourceFile {
             path: "kiln.yaml".into(),
             text: "apiVersion: kiln.dev/v1alpha1\nkind: Config\n".into(),
         },
         SourceFile {
-            path: "pool.yaml".into(),
+            path: path.into(),
             text: spec,
         },
     ];
@@ -206,17 +211,7 @@ fn shutdown_timeout_follows_the_vllm_version() {
         let spec = format!(
             "apiVersion: kiln.dev/v1alpha1\nkind: ModelPool\nmetadata: {{name: pool, namespace: ns}}\nspec:\n  engine: vllm\n  model: m\n  image: \"{image}\"\n  replicas: 1\n  {drain}\n"
         );
-        let sources = vec![
-            SourceFile {
-                path: "kiln.yaml".into(),
-                text: "apiVersion: kiln.dev/v1alpha1\nkind: Config\n".into(),
-            },
-            SourceFile {
-                path: "pool.yaml".into(),
-                text: spec,
-            },
-        ];
-        let outcome = render::render(sources, Diagnostics::new(), &NoFiles, &Options::default());
+        let outcome = render_one("pool.yaml", spec);
         let case = format!("{image} {drain}");
         assert!(!outcome.has_errors(), "{case}: {:?}", outcome.diagnostics);
         let timeout_warnings = outcome
