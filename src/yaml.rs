@@ -327,22 +327,54 @@ fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
     if !(first.is_ascii_alphabetic() || first == b'/') {
         return None;
     }
-    let mut previous = first;
-    for &b in &bytes[1..] {
-        let unsafe_byte = !(b' '..=b'~').contains(&b)
-            || (b == b'#' && previous == b' ')
-            || (b == b' ' && previous == b':')
-            || (key && matches!(b, b':' | b',' | b'[' | b']' | b'{' | b'}'));
-        if unsafe_byte {
+    // One pass ORs the classes of all bytes; only a string holding a space, `#`, `:` or a
+    // flow indicator needs the pairwise checks.
+    let classes = bytes[1..]
+        .iter()
+        .fold(0, |seen, &b| seen | BYTE_CLASS[usize::from(b)]);
+    let last = bytes[bytes.len() - 1];
+    if classes & UNPRINTABLE != 0
+        || (key && classes & (COLON | FLOW) != 0)
+        || last == b' '
+        || last == b':'
+    {
+        return None;
+    }
+    if classes & (SPACE | HASH | COLON) != 0 {
+        let pairs = bytes.windows(2);
+        if pairs.clone().any(|w| w == b" #" || w == b": ") {
             return None;
         }
-        previous = b;
     }
-    if previous == b' ' || previous == b':' || is_yaml_word(s) {
+    if is_yaml_word(s) {
         return None;
     }
     Some(Fast::Plain)
 }
+
+/// Byte classes for [`fast_scalar`]: bits that one pass ORs together.
+const UNPRINTABLE: u8 = 1;
+const SPACE: u8 = 2;
+const HASH: u8 = 4;
+const COLON: u8 = 8;
+/// `,[]{}`: flow indicators, which a plain key may not hold.
+const FLOW: u8 = 16;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut classes = [UNPRINTABLE; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        classes[b as usize] = match b {
+            b' ' => SPACE,
+            b'#' => HASH,
+            b':' => COLON,
+            b',' | b'[' | b']' | b'{' | b'}' => FLOW,
+            _ => 0,
+        };
+        b += 1;
+    }
+    classes
+};
 
 /// Digits alone (a number to a YAML reader: quoted), or digits and a unit of letters
 /// (`500m`, `2Gi`, `10s`: plain). A unit with `e` (an exponent) or a `0b`/`0o`/`0x` prefix
@@ -366,6 +398,10 @@ fn digits_and_unit(bytes: &[u8]) -> Option<Fast> {
 /// The words a YAML 1.1 or 1.2 reader takes for a boolean, null or special float.
 fn is_yaml_word(s: &str) -> bool {
     s.len() <= 5
+        && matches!(
+            s.as_bytes()[0].to_ascii_lowercase(),
+            b'n' | b't' | b'f' | b'i' | b'y' | b'o'
+        )
         && [
             "null", "true", "false", "nan", "inf", "y", "yes", "n", "no", "on", "off",
         ]
