@@ -309,10 +309,13 @@ const FOLD_AFTER: usize = 80;
 /// The common scalars decided by one scan, exactly as serde-saphyr would:
 /// - a string of ASCII digits is a number to a YAML reader: double-quoted (no escapes);
 ///   digits and a unit (`500m`) are plain;
-/// - a string that starts with an ASCII letter or `/`, has only printable ASCII, no `": "`, no
-///   `" #"`, no trailing space or colon, and is not one of the YAML 1.1 words (`yes`, `off`,
-///   `null`, `nan`...) is plain: starting with a letter it cannot be a number, timestamp,
-///   indicator or document marker. A key must also hold no `:` or flow indicator.
+/// - as a value, digits, a dot, then digits and dots (`0.9`, `10.0.0.1`) are a YAML 1.1
+///   float: double-quoted;
+/// - a string that starts with an ASCII letter or `/` (or, as a value, a flag such as `-m` or
+///   `--port`), has only printable ASCII, no `": "`, no `" #"`, no trailing space or colon
+///   is plain: starting so it cannot be a number, timestamp, indicator or document marker;
+///   unless it is one of the YAML 1.1 words (`yes`, `off`, `null`, `nan`...), which as a
+///   value is double-quoted. A key must also hold no `:` or flow indicator.
 ///
 /// Anything else (`None`) is left to serde-saphyr.
 fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
@@ -322,9 +325,9 @@ fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
         return None;
     }
     if first.is_ascii_digit() {
-        return digits_and_unit(bytes);
+        return digits_and_unit(bytes).or_else(|| (!key).then(|| dotted_digits(bytes))?);
     }
-    if !(first.is_ascii_alphabetic() || first == b'/') {
+    if !(first.is_ascii_alphabetic() || first == b'/' || (!key && is_flag(s))) {
         return None;
     }
     // One pass ORs the classes of all bytes; only a string holding a space, `#`, `:` or a
@@ -347,9 +350,30 @@ fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
         }
     }
     if is_yaml_word(s) {
-        return None;
+        // A value is read as YAML 1.1 (`no` is a boolean there): quoted. serde-saphyr
+        // judges keys by YAML 1.2, so those are left to it.
+        return (!key).then_some(Fast::Quoted);
     }
     Some(Fast::Plain)
+}
+
+/// A command-line flag (`-m`, `--port`, `--type=merge`): a dash, or two, then a letter. As a
+/// value it is plain (a dash is an indicator only before a space), unless it spells `-inf`.
+fn is_flag(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let letter_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphabetic);
+    bytes[0] == b'-'
+        && (letter_at(1) || (bytes.get(1) == Some(&b'-') && letter_at(2)))
+        && !s.eq_ignore_ascii_case("-inf")
+}
+
+/// Digits, a dot, then digits and dots (`0.9`, `10.0.0.1`): a float to a YAML 1.1 reader
+/// (its float production allows more dots), so a value is double-quoted (no escapes).
+fn dotted_digits(bytes: &[u8]) -> Option<Fast> {
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let rest = &bytes[digits..];
+    (rest.first() == Some(&b'.') && rest.iter().all(|b| b.is_ascii_digit() || *b == b'.'))
+        .then_some(Fast::Quoted)
 }
 
 /// Byte classes for [`fast_scalar`]: bits that one pass ORs together.
@@ -582,6 +606,34 @@ mod differential {
         "a\rb",
         "a\0b",
         "s3://bucket/path",
+        "--port",
+        "--type=merge",
+        "--patch={\"a\":[1,2]}",
+        "-m",
+        "-py",
+        "-Inf",
+        "-INF",
+        "-infinity",
+        "-nan",
+        "-e5",
+        "-E",
+        "--e5",
+        "--",
+        "---x",
+        "--1",
+        "-.5",
+        "-x: y",
+        "-x #y",
+        "-x:",
+        "0.9",
+        "9.",
+        "1..2",
+        "10.0.0.1",
+        "1.2.3a",
+        "1.5e3",
+        "1_0.5",
+        "yEs",
+        "oN",
         "registry.example.com/flink:1.19.3",
         "app.kubernetes.io/part-of",
         "1m",
