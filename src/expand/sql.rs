@@ -1,6 +1,7 @@
 //! The SQL ConfigMap: the script, and for the python runner the PyFlink wrapper.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use minijinja::{Environment, UndefinedBehavior, context};
@@ -32,20 +33,34 @@ pub fn wrapper_path() -> String {
 
 /// The PyFlink wrapper script. Only JSON-encoded strings are spliced into it.
 pub fn wrapper(job: &str, source: &str) -> Result<String, String> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_fuel(Some(TEMPLATE_FUEL));
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .keep_trailing_newline(true)
-        .build()
+    let template = environment()?
+        .get_template("run_sql.py")
         .map_err(|e| e.to_string())?;
-    env.set_syntax(syntax);
-    env.add_template("run_sql.py", WRAPPER_TEMPLATE)
-        .map_err(|e| e.to_string())?;
-    let template = env.get_template("run_sql.py").map_err(|e| e.to_string())?;
     template
         .render(context! { name => job, source => source, sql_file => script_path() })
         .map_err(|e| e.to_string())
+}
+
+/// The template environment, compiled once per process (strict undefined; the fuel bounds
+/// each render).
+fn environment() -> Result<&'static Environment<'static>, String> {
+    static ENVIRONMENT: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
+    ENVIRONMENT
+        .get_or_init(|| {
+            let mut env = Environment::new();
+            env.set_undefined_behavior(UndefinedBehavior::Strict);
+            env.set_fuel(Some(TEMPLATE_FUEL));
+            let syntax = minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+            env.set_syntax(syntax);
+            env.add_template("run_sql.py", WRAPPER_TEMPLATE)
+                .map_err(|e| e.to_string())?;
+            Ok(env)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 pub fn config_map(
