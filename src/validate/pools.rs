@@ -213,12 +213,11 @@ fn shutdown_timeout(
         return 0;
     }
     let wanted = spec.drain.shutdown_timeout_seconds;
-    let Some((major, minor)) = image_version(image) else {
+    let Some((major, minor)) =
+        image_version(image).filter(|version| *version < VLLM_SHUTDOWN_TIMEOUT_SINCE)
+    else {
         return wanted.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT);
     };
-    if (major, minor) >= VLLM_SHUTDOWN_TIMEOUT_SINCE {
-        return wanted.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT);
-    }
     if let Some(seconds) = wanted.filter(|s| *s > 0) {
         let (since_major, since_minor) = VLLM_SHUTDOWN_TIMEOUT_SINCE;
         out.push(
