@@ -251,19 +251,45 @@ fn a_killed_render_leaves_the_output_folder_old_or_new() {
     write_jobs(root.path(), JOBS, 0);
     assert_eq!(render_to(&out).code, 0);
 
-    // How long a whole run takes, to spread the kills over it.
+    // How long a whole run takes, to spread the kills over it, and how long its last stage,
+    // writing the folder, takes (`--timings`), to aim every other kill at the write itself:
+    // on a fast machine the write is a small part of a run.
     let started = std::time::Instant::now();
-    assert_eq!(render_to(&out).code, 0);
+    let timed = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .arg("--output")
+        .arg(&out)
+        .arg("--timings"));
+    assert_eq!(timed.code, 0, "{}", timed.stderr);
     let span = started.elapsed().as_micros().max(1000) as u64;
+    let write = timed
+        .stderr
+        .split("write ")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms").next())
+        .and_then(|ms| ms.parse::<f64>().ok())
+        .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+        .map_or(span / 4, |d| d.as_micros() as u64)
+        .clamp(500, span);
 
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let (mut old, mut new, mut mid_write) = (0, 0, 0);
-    for i in 0..RUNS {
+    let mut i = 0;
+    // At least RUNS kills; more (up to five times as many) until one has hit the write.
+    while i < RUNS || (mid_write == 0 && i < 5 * RUNS) {
         write_jobs(root.path(), JOBS, (i + 1) % 2);
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        let delay = Duration::from_micros((seed >> 33) % (span + span / 4));
+        let random = seed >> 33;
+        let delay = Duration::from_micros(if i % 2 == 0 {
+            random % (span + span / 4)
+        } else {
+            // Within the write, give or take a millisecond and a quarter of it.
+            let window = write + write / 4 + 2000;
+            (span + 1000).saturating_sub(window) + random % window
+        });
         let mut child = kiln()
             .arg("render")
             .arg(root.path())
@@ -292,9 +318,10 @@ fn a_killed_render_leaves_the_output_folder_old_or_new() {
         } else {
             panic!("run {i} killed after {delay:?}: the output folder is mixed or partial");
         }
+        i += 1;
     }
     eprintln!(
-        "{RUNS} killed runs: {old} left the old folder, {new} the new one; {mid_write} were killed while writing (its staging folder was left)"
+        "{i} killed runs: {old} left the old folder, {new} the new one; {mid_write} were killed while writing (its staging folder was left)"
     );
     // The kills must have hit the write itself, not only before or after it.
     assert!(mid_write > 0, "no run was killed while writing");
