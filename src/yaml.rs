@@ -325,7 +325,7 @@ fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
         return None;
     }
     if first.is_ascii_digit() {
-        return digits_and_unit(bytes).or_else(|| (!key).then(|| dotted_digits(bytes))?);
+        return digits_and_unit(bytes).or_else(|| if key { None } else { dotted_digits(bytes) });
     }
     if !(first.is_ascii_alphabetic() || first == b'/' || (!key && is_flag(s))) {
         return None;
@@ -343,11 +343,8 @@ fn fast_scalar(s: &str, key: bool) -> Option<Fast> {
     {
         return None;
     }
-    if classes & (SPACE | HASH | COLON) != 0 {
-        let pairs = bytes.windows(2);
-        if pairs.clone().any(|w| w == b" #" || w == b": ") {
-            return None;
-        }
+    if classes & (SPACE | HASH | COLON) != 0 && bytes.windows(2).any(|w| w == b" #" || w == b": ") {
+        return None;
     }
     if is_yaml_word(s) {
         // A value is read as YAML 1.1 (`no` is a boolean there): quoted. serde-saphyr

@@ -237,7 +237,7 @@ fn shutdown_timeout(
 
 /// The `(major, minor)` version an image's tag names (`vllm/vllm-openai:v0.11.0`,
 /// `registry/vllm:0.18.1-cu128`), or None for a tag that is not one (`latest`, a digest only).
-pub fn image_version(image: &str) -> Option<(u32, u32)> {
+fn image_version(image: &str) -> Option<(u32, u32)> {
     let reference = image.split('@').next().unwrap_or(image);
     let last = reference.rsplit('/').next().unwrap_or(reference);
     let (_, tag) = last.split_once(':')?;

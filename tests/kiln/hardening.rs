@@ -231,36 +231,32 @@ fn a_killed_render_leaves_the_output_folder_old_or_new() {
     fs::create_dir(root.path().join("jobs")).unwrap();
     let out_parent = tempfile::tempdir().unwrap();
     let out: PathBuf = out_parent.path().join("rendered");
-    let render_to = |dir: &Path| {
+    let render_to = |dir: &Path, extra: &[&str]| {
         run(kiln()
             .arg("render")
             .arg(root.path())
             .arg("--output")
-            .arg(dir))
+            .arg(dir)
+            .args(extra))
     };
     // The two complete states the folder may be in.
     let mut states = Vec::new();
     for generation in 0..2 {
         write_jobs(root.path(), JOBS, generation);
         let dir = out_parent.path().join(format!("state-{generation}"));
-        let result = render_to(&dir);
+        let result = render_to(&dir, &[]);
         assert_eq!(result.code, 0, "{}", result.stderr);
         states.push(folder(&dir));
     }
     assert_ne!(states[0], states[1]);
     write_jobs(root.path(), JOBS, 0);
-    assert_eq!(render_to(&out).code, 0);
+    assert_eq!(render_to(&out, &[]).code, 0);
 
     // How long a whole run takes, to spread the kills over it, and how long its last stage,
     // writing the folder, takes (`--timings`), to aim every other kill at the write itself:
     // on a fast machine the write is a small part of a run.
     let started = std::time::Instant::now();
-    let timed = run(kiln()
-        .arg("render")
-        .arg(root.path())
-        .arg("--output")
-        .arg(&out)
-        .arg("--timings"));
+    let timed = render_to(&out, &["--timings"]);
     assert_eq!(timed.code, 0, "{}", timed.stderr);
     let span = started.elapsed().as_micros().max(1000) as u64;
     let write = timed
@@ -326,7 +322,7 @@ fn a_killed_render_leaves_the_output_folder_old_or_new() {
     // The kills must have hit the write itself, not only before or after it.
     assert!(mid_write > 0, "no run was killed while writing");
     // Abandoned staging folders of killed runs are cleaned up by the next run.
-    assert_eq!(render_to(&out).code, 0);
+    assert_eq!(render_to(&out, &[]).code, 0);
     let leftovers: Vec<String> = fs::read_dir(out_parent.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
