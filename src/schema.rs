@@ -2,14 +2,14 @@
 //!
 //! The schemas are generated from the Rust types in [`crate::spec`] and [`crate::config`]
 //! (draft 2020-12, a description on every field) and committed under `schemas/`; a test
-//! fails when a committed file is stale. `kiln schema` prints the committed files and
-//! `kiln check` validates with them (rewritten as the same schema in draft-07, see
-//! `as_draft_07`), so editors, the CLI and the docs see one schema.
+//! fails when a committed file is stale. `kiln schema` prints the committed files and kiln
+//! validates with them (through validators generated from them at build time), so editors,
+//! the CLI and the docs see one schema.
 
 use std::sync::OnceLock;
 
+use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{ValidationError, Validator};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
@@ -90,80 +90,45 @@ pub fn generate_text(kind: Kind) -> String {
     text
 }
 
-/// The committed schema as kiln validates with it: in draft-07 form (see [`as_draft_07`]).
+/// The committed schema, parsed: [`to_diagnostics`] looks up the subschema an error points at
+/// (its known properties, its description).
 fn parsed(kind: Kind) -> &'static Value {
     static CELLS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
     let cell = &CELLS[kind as usize];
-    cell.get_or_init(|| {
-        serde_json::from_str(committed(kind)).map_or(Value::Bool(true), |mut schema| {
-            as_draft_07(&mut schema);
-            schema
-        })
-    })
+    cell.get_or_init(|| serde_json::from_str(committed(kind)).unwrap_or(Value::Bool(true)))
 }
 
-fn validator(kind: Kind) -> Option<&'static Validator> {
-    static CELLS: [OnceLock<Option<Validator>>; 4] = [const { OnceLock::new() }; 4];
-    let cell = &CELLS[kind as usize];
-    cell.get_or_init(|| jsonschema::draft7::new(parsed(kind)).ok())
-        .as_ref()
-}
+// The validators are generated from the committed schemas when kiln is compiled (jsonschema's
+// `validator` macro), so a run compiles no schema: compiling two at run time (and checking
+// them against the draft's meta-schema first) was two thirds of a one-job render.
+// `generated_validators_follow_the_committed_schemas` checks they judge as jsonschema's run-time
+// validator does.
 
-const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
-const DRAFT_07: &str = "http://json-schema.org/draft-07/schema#";
+#[jsonschema::validator(path = "schemas/kiln.schema.json", methods = { is_valid = false, validate = false })]
+struct ConfigSchema;
 
-/// The committed draft 2020-12 schema, rewritten as the same schema in draft-07: `$defs`
-/// become `definitions` and every `$ref` follows them. jsonschema checks every schema against
-/// its draft's meta-schema before compiling it, and draft-07's meta-schema is one document
-/// where 2020-12's is eight: building that check was half the CPU time of a one-job render.
-/// The two drafts mean the same for kiln's schemas, which use no keyword that changed
-/// between them, and no `$ref` with a sibling that asserts anything (draft-07 ignores a
-/// `$ref`'s siblings): `schemas_mean_the_same_in_draft_07` checks both.
-fn as_draft_07(schema: &mut Value) {
-    if let Value::Object(root) = schema {
-        if root.get("$schema").and_then(Value::as_str) == Some(DRAFT_2020_12) {
-            root.insert("$schema".to_string(), Value::from(DRAFT_07));
-        }
-        // schemars keeps every definition at the root.
-        if let Some(defs) = root.remove("$defs") {
-            root.insert("definitions".to_string(), defs);
-        }
-    }
-    follow_definitions(schema);
-}
+#[jsonschema::validator(path = "schemas/flinkjob.schema.json", methods = { is_valid = false, validate = false })]
+struct FlinkJobSchema;
 
-/// Every `$ref` to `#/$defs/X` below `node` made a `$ref` to `#/definitions/X`.
-fn follow_definitions(node: &mut Value) {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get_mut("$ref")
-                && let Some(name) = reference.strip_prefix("#/$defs/")
-            {
-                *reference = format!("#/definitions/{name}");
-            }
-            // Subschemas only: `enum`, `const` and `default` hold instance values.
-            for (key, value) in map.iter_mut() {
-                if !matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
-                    follow_definitions(value);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(follow_definitions),
-        _ => {}
+#[jsonschema::validator(path = "schemas/modelpool.schema.json", methods = { is_valid = false, validate = false })]
+struct ModelPoolSchema;
+
+#[jsonschema::validator(path = "schemas/businessservice.schema.json", methods = { is_valid = false, validate = false })]
+struct BusinessServiceSchema;
+
+fn iter_errors(kind: Kind, value: &Value) -> jsonschema::ErrorIterator<'_> {
+    match kind {
+        Kind::Config => ConfigSchema::iter_errors(value),
+        Kind::FlinkJob => FlinkJobSchema::iter_errors(value),
+        Kind::ModelPool => ModelPoolSchema::iter_errors(value),
+        Kind::BusinessService => BusinessServiceSchema::iter_errors(value),
     }
 }
 
 /// Validate a document against its kind's schema; every violation becomes a diagnostic.
 pub fn validate(kind: Kind, value: &Value, file: usize, doc: usize) -> Vec<Diagnostic> {
-    let Some(validator) = validator(kind) else {
-        return vec![Diagnostic::error(format!(
-            "internal error: the {} schema does not compile",
-            kind.name()
-        ))];
-    };
     let schema = parsed(kind);
-    validator
-        .iter_errors(value)
+    iter_errors(kind, value)
         .flat_map(|error| to_diagnostics(&error, schema, file, doc))
         .collect()
 }
@@ -388,78 +353,152 @@ mod tests {
         }
     }
 
-    /// What makes [`as_draft_07`] exact: every keyword of the committed schemas means the
-    /// same in both drafts, and a `$ref`'s siblings are annotations only.
-    #[test]
-    fn schemas_mean_the_same_in_draft_07() {
-        const SAME_IN_BOTH: &[&str] = &[
-            "$schema",
-            "$defs",
-            "$ref",
-            "title",
-            "description",
-            "default",
-            "type",
-            "enum",
-            "const",
-            "properties",
-            "additionalProperties",
-            "required",
-            "items",
-            "anyOf",
-            "oneOf",
-            "allOf",
-            "minimum",
-            "maximum",
-            "minLength",
-            "maxLength",
-            "pattern",
-            "format",
-            "minItems",
-            "maxItems",
-            "uniqueItems",
+    /// Every error of a validation, as a comparable line: where in the document, which
+    /// keyword of the schema, and what it says.
+    fn errors(errors: jsonschema::ErrorIterator<'_>) -> Vec<String> {
+        let mut lines: Vec<String> = errors
+            .map(|e| {
+                format!(
+                    "{} {} {:?}",
+                    e.instance_path().as_str(),
+                    e.schema_path().as_str(),
+                    e.kind()
+                )
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    /// Every spec document and kiln.yaml of the fixtures and examples.
+    fn sample_documents() -> Vec<(Kind, Value)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut documents = Vec::new();
+        for folder in ["fixtures", "examples"] {
+            for entry in walkdir::WalkDir::new(root.join(folder)).sort_by_file_name() {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                let Ok(values) = crate::yaml::parse_documents(&text) else {
+                    continue;
+                };
+                for value in values {
+                    if let Some(kind) = value
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .and_then(Kind::from_name)
+                    {
+                        documents.push((kind, value));
+                    }
+                }
+            }
+        }
+        documents
+    }
+
+    /// `value` with the node at every path replaced by each of a few values of other types
+    /// and shapes, and an unknown key added to every map: every keyword gets to fail.
+    fn mutations(value: &Value) -> Vec<Value> {
+        const REPLACEMENTS: &[&str] = &[
+            "null",
+            "true",
+            "0",
+            "-1",
+            "1.5",
+            "65536",
+            "5000000000",
+            "1e300",
+            "\"\"",
+            "\"x\"",
+            "[]",
+            "[1]",
+            "{}",
+            "{\"zz\": 1}",
         ];
-        const ANNOTATIONS: &[&str] = &["$ref", "title", "description", "default"];
-        fn walk(node: &Value, at: &str, problems: &mut Vec<String>) {
-            let Some(map) = node.as_object() else {
-                if let Some(items) = node.as_array() {
-                    for item in items {
-                        walk(item, at, problems);
+        fn walk(node: &Value, at: String, pointers: &mut Vec<String>) {
+            match node {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        walk(
+                            v,
+                            format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                            pointers,
+                        );
                     }
                 }
-                return;
-            };
-            for (key, value) in map {
-                if !SAME_IN_BOTH.contains(&key.as_str()) {
-                    problems.push(format!("{at}: keyword {key}"));
-                }
-                if matches!(key.as_str(), "properties" | "$defs") {
-                    for (name, schema) in value.as_object().into_iter().flatten() {
-                        walk(schema, &format!("{at}/{key}/{name}"), problems);
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, format!("{at}/{i}"), pointers);
                     }
-                } else if !matches!(key.as_str(), "enum" | "const" | "default" | "required") {
-                    walk(value, &format!("{at}/{key}"), problems);
                 }
+                _ => {}
             }
-            if map.contains_key("$ref") {
-                for key in map.keys().filter(|k| !ANNOTATIONS.contains(&k.as_str())) {
-                    problems.push(format!("{at}: {key} beside $ref"));
-                }
+            pointers.push(at);
+        }
+        let mut pointers = Vec::new();
+        walk(value, String::new(), &mut pointers);
+        let mut out = Vec::new();
+        for pointer in &pointers {
+            for replacement in REPLACEMENTS {
+                let mut changed = value.clone();
+                *changed.pointer_mut(pointer).unwrap() = serde_json::from_str(replacement).unwrap();
+                out.push(changed);
+            }
+            let mut changed = value.clone();
+            if let Some(map) = changed.pointer_mut(pointer).unwrap().as_object_mut() {
+                map.insert("unknownField".to_string(), Value::from(1));
+                out.push(changed);
             }
         }
-        for kind in Kind::ALL {
-            let mut schema: Value = serde_json::from_str(committed(kind)).unwrap();
-            assert_eq!(schema["$schema"], DRAFT_2020_12);
-            let mut problems = Vec::new();
-            walk(&schema, "", &mut problems);
-            assert!(problems.is_empty(), "{}: {problems:?}", kind.name());
-            // The rewrite leaves no 2020-12 reference behind and compiles as draft-07.
-            as_draft_07(&mut schema);
-            let text = schema.to_string();
-            assert!(!text.contains("$defs"), "{}", kind.name());
-            assert_eq!(schema["$schema"], DRAFT_07);
-            assert!(jsonschema::draft7::new(&schema).is_ok(), "{}", kind.name());
+        out
+    }
+
+    /// The generated validators judge every document as jsonschema's run-time validator does
+    /// with the committed schema: the fixtures and examples, and every one of them with each
+    /// node replaced by values of other types and shapes.
+    #[test]
+    fn generated_validators_follow_the_committed_schemas() {
+        let runtime: Vec<jsonschema::Validator> = Kind::ALL
+            .iter()
+            .map(|&kind| jsonschema::validator_for(parsed(kind)).unwrap())
+            .collect();
+        let documents = sample_documents();
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut failing = 0;
+        let mut compared = 0;
+        for (kind, document) in &documents {
+            kinds.insert(kind.name());
+            for value in std::iter::once(document.clone()).chain(mutations(document)) {
+                let expected = errors(runtime[*kind as usize].iter_errors(&value));
+                let got = errors(iter_errors(*kind, &value));
+                // One difference, by design of the generated code: where `type` and `enum`
+                // both fail, only `enum` is reported (its values already have that type).
+                let subsumed = |line: &String| {
+                    let Some((place, _)) = line.split_once("/type Type {") else {
+                        return false;
+                    };
+                    got.iter()
+                        .any(|g| g.starts_with(&format!("{place}/enum Enum {{")))
+                };
+                let rest: Vec<&String> = expected.iter().filter(|e| !subsumed(e)).collect();
+                assert_eq!(
+                    got.iter().collect::<Vec<_>>(),
+                    rest,
+                    "{}: {value}",
+                    kind.name()
+                );
+                failing += usize::from(!expected.is_empty());
+                compared += 1;
+            }
         }
+        assert_eq!(kinds.len(), Kind::ALL.len(), "{kinds:?}");
+        // The mutations make most documents invalid, in every way the schemas allow.
+        assert!(failing * 2 > compared, "{failing} of {compared}");
     }
 
     #[test]
