@@ -37,8 +37,18 @@ environments:
 /// The line that separates kiln.yaml from the spec file in a `render` input.
 pub const SEPARATOR: &str = "\n===\n";
 
-/// The YAML loader and the spec parser, with diagnostics resolved to positions.
+/// The YAML loader and the spec parser, with diagnostics resolved to positions; and the
+/// YAML reader against serde-saphyr's.
+///
+/// # Panics
+///
+/// When kiln's reader gives another result than serde-saphyr's (a bug the fuzzer is to find).
 pub fn parse(text: &str) {
+    assert_eq!(
+        yaml::parse_documents(text),
+        yaml::parse_documents_reference(text),
+        "kiln's YAML reader differs"
+    );
     let files = [SourceFile {
         path: "jobs/spec.yaml".to_string(),
         text: text.to_string(),

@@ -90,8 +90,8 @@ pub fn generate_text(kind: Kind) -> String {
     text
 }
 
-/// The committed schema, parsed: [`to_diagnostics`] looks up the subschema an error points at
-/// (its known properties, its description).
+/// The committed schema, parsed (once, on the first error): [`to_diagnostics`] looks up the
+/// subschema an error points at (its known properties, its description).
 fn parsed(kind: Kind) -> &'static Value {
     static CELLS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
     let cell = &CELLS[kind as usize];
@@ -127,9 +127,9 @@ fn iter_errors(kind: Kind, value: &Value) -> jsonschema::ErrorIterator<'_> {
 
 /// Validate a document against its kind's schema; every violation becomes a diagnostic.
 pub fn validate(kind: Kind, value: &Value, file: usize, doc: usize) -> Vec<Diagnostic> {
-    let schema = parsed(kind);
+    // The schema text is parsed only when there is an error to explain.
     iter_errors(kind, value)
-        .flat_map(|error| to_diagnostics(&error, schema, file, doc))
+        .flat_map(|error| to_diagnostics(&error, parsed(kind), file, doc))
         .collect()
 }
 

@@ -8,6 +8,8 @@
 //! Writing quotes every string a YAML 1.1 reader (kubectl, Argo CD, every Go tool) would take
 //! for something else; `tests/quoting.rs` checks that with the real kubectl.
 
+mod fast;
+
 use serde_json::Value;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Error, Options, budget::BudgetBreach};
 
@@ -49,8 +51,17 @@ fn options() -> Options {
     options
 }
 
-/// Parse every non-empty document of a YAML stream.
+/// Parse every non-empty document of a YAML stream: the common ones straight from the
+/// parser's events (`fast`), every other one by serde-saphyr, with the same result.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    match fast::documents(text) {
+        Some(documents) => Ok(documents),
+        None => parse_documents_reference(text),
+    }
+}
+
+/// [`parse_documents`] by serde-saphyr alone: the reference the fast reader is checked against.
+pub fn parse_documents_reference(text: &str) -> Result<Vec<Value>, YamlError> {
     serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_yaml_error(&e))
 }
 
@@ -501,6 +512,69 @@ mod tests {
         );
     }
 
+    /// The fast reader reads every YAML file of the project (fixtures, examples, fuzz seeds
+    /// and crash reproducers) as serde-saphyr does, and takes most of them itself.
+    #[test]
+    fn fast_reader_agrees_on_every_project_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut files, mut fast) = (0, 0);
+        for folder in ["fixtures", "examples", "fuzz/seeds", "fuzz/regressions"] {
+            for entry in walkdir::WalkDir::new(root.join(folder)).sort_by_file_name() {
+                let entry = entry.unwrap();
+                let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                assert!(
+                    differential::fast_reader_agrees(&text),
+                    "{}",
+                    entry.path().display()
+                );
+                files += 1;
+                fast += usize::from(fast::documents(&text).is_some());
+            }
+        }
+        assert!(files > 300, "{files} files");
+        assert!(
+            fast * 10 > files * 7,
+            "{fast} of {files} read by the fast reader"
+        );
+    }
+
+    #[test]
+    fn fast_reader_hands_over_what_needs_yaml_rules() {
+        for text in [
+            "a: 0755\n",
+            "a: 1e3\n",
+            "a: .inf\n",
+            "a: True\n",
+            "a: 1_000\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 5\n",
+            "<<: {a: 1}\n",
+            "null: a\n",
+            "[a]: b\n",
+            "a: 1\na: 2\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "~\n",
+            "# nothing\n",
+            "a: [1\n",
+        ] {
+            assert!(fast::documents(text).is_none(), "{text:?}");
+        }
+        assert_eq!(
+            fast::documents(
+                "a: 500m\nb: 2Gi\nc: 1.19.3\nd: -12\ne: 0.9\nf: ~\ng:\nh: 'no'\ni: yes\n1: j\ntrue: k\n"
+            ),
+            Some(vec![json!({
+                "a": "500m", "b": "2Gi", "c": "1.19.3", "d": -12, "e": 0.9, "f": null, "g": null,
+                "h": "no", "i": "yes", "1": "j", "true": "k"
+            })])
+        );
+    }
+
     #[test]
     fn ambiguous_strings_are_quoted() {
         let out = to_string(&json!({"a": "no", "b": "0755", "c": "plain", "d": 5}));
@@ -730,5 +804,91 @@ mod differential {
             let reference = serde_saphyr::to_string(&value).unwrap();
             prop_assert_eq!(super::to_string(&value), reference);
         }
+
+        #[test]
+        fn fast_reader_reads_what_serde_saphyr_reads_back(value in value()) {
+            let text = super::to_string(&value);
+            prop_assert!(fast_reader_agrees(&text), "{}", text);
+        }
+
+        #[test]
+        fn fast_reader_reads_what_serde_saphyr_reads(text in yaml_text()) {
+            prop_assert!(fast_reader_agrees(&text), "{}", text);
+        }
+    }
+
+    /// Whether the fast reader, when it reads `text` at all, reads what serde-saphyr reads.
+    pub(super) fn fast_reader_agrees(text: &str) -> bool {
+        match super::fast::documents(text) {
+            None => true,
+            Some(fast) => super::parse_documents_reference(text).is_ok_and(|r| r == fast),
+        }
+    }
+
+    /// A scalar as it may be written in YAML: plain, quoted, a flow collection, with YAML's
+    /// properties (tags, anchors, aliases), or nothing.
+    fn written_scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => proptest::sample::select(TRICKY)
+                .prop_filter("one line", |s| !s.contains('\n'))
+                .prop_map(str::to_string),
+            2 => "[a-zA-Z0-9 .:_+~-]{0,10}",
+            1 => "[0-9]{1,20}(\\.[0-9]{0,18})?",
+            1 => "-?[0-9]{1,3}(\\.[0-9]{1,3})?([eE][-+]?[0-9]{1,3})?",
+            1 => proptest::sample::select(TRICKY).prop_map(|s| format!("{s:?}")),
+            1 => proptest::sample::select(TRICKY).prop_map(|s| format!("'{}'", s.replace('\'', "''"))),
+            1 => proptest::sample::select(&[
+                "!!str 5", "!!int 5", "!custom x", "&a x", "*a", "&a [1, 2]", "[1, 2]", "{a: 1}",
+                "{a: 1, a: 2}", "[]", "{}", "|\n  block", ">\n  folded", "? x", "- x", "\"a\\tb\"",
+                "[a, [b, {c: d}]]", "{? [a]: b}", "null", "~", "", "#", "x #comment",
+            ]).prop_map(str::to_string),
+        ]
+    }
+
+    /// YAML text made of lines of keys, list items and scalars at a few indents, with
+    /// document markers and directives now and then: mostly valid, often not.
+    fn yaml_text() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            3 => "[a-z]{1,6}",
+            1 => written_scalar(),
+            1 => proptest::sample::select(&["<<", "? x", "1", "true", "null", "\"k\"", "'k'", "a b"])
+                .prop_map(str::to_string),
+        ];
+        let line = (
+            0..3usize,
+            any::<bool>(),
+            proptest::option::of(key),
+            written_scalar(),
+        )
+            .prop_map(|(indent, item, key, scalar)| {
+                let mut line = "  ".repeat(indent);
+                if item {
+                    line.push_str("- ");
+                }
+                if let Some(key) = key {
+                    line.push_str(&key);
+                    line.push(':');
+                    if !scalar.is_empty() {
+                        line.push(' ');
+                    }
+                }
+                line.push_str(&scalar);
+                line
+            });
+        let head =
+            proptest::sample::select(&["", "---\n", "%YAML 1.2\n---\n", "--- ", "---\n---\n"]);
+        (
+            head,
+            proptest::collection::vec(line, 1..8),
+            proptest::option::of("---\n[a-z]: 1"),
+        )
+            .prop_map(|(head, lines, tail)| {
+                let mut text = format!("{head}{}\n", lines.join("\n"));
+                if let Some(tail) = tail {
+                    text.push_str(&tail);
+                    text.push('\n');
+                }
+                text
+            })
     }
 }
