@@ -556,6 +556,9 @@ mod tests {
             "<<: {a: 1}\n",
             "null: a\n",
             "[a]: b\n",
+            "1: a\n+1: b\n",
+            "1: a\n0x1: b\n",
+            "true: a\n",
             "a: 1\na: 2\n",
             "%YAML 1.2\n---\na: 1\n",
             "~\n",
@@ -566,11 +569,11 @@ mod tests {
         }
         assert_eq!(
             fast::documents(
-                "a: 500m\nb: 2Gi\nc: 1.19.3\nd: -12\ne: 0.9\nf: ~\ng:\nh: 'no'\ni: yes\n1: j\ntrue: k\n"
+                "a: 500m\nb: 2Gi\nc: 1.19.3\nd: -12\ne: 0.9\nf: ~\ng:\nh: 'no'\ni: yes\n\"1\": j\nyes: k\n"
             ),
             Some(vec![json!({
                 "a": "500m", "b": "2Gi", "c": "1.19.3", "d": -12, "e": 0.9, "f": null, "g": null,
-                "h": "no", "i": "yes", "1": "j", "true": "k"
+                "h": "no", "i": "yes", "1": "j", "yes": "k"
             })])
         );
     }
@@ -815,6 +818,20 @@ mod differential {
         fn fast_reader_reads_what_serde_saphyr_reads(text in yaml_text()) {
             prop_assert!(fast_reader_agrees(&text), "{}", text);
         }
+
+        /// Mappings of a few keys, where keys meet: duplicates, also by value (`1`, `+1`).
+        #[test]
+        fn fast_reader_reads_mappings_as_serde_saphyr_does(
+            entries in proptest::collection::vec((key(), written_scalar()), 1..6)
+        ) {
+            let mut text = String::new();
+            for (key, value) in &entries {
+                for part in [key.as_str(), ": ", value, "\n"] {
+                    text.push_str(part);
+                }
+            }
+            prop_assert!(fast_reader_agrees(&text), "{}", text);
+        }
     }
 
     /// Whether the fast reader, when it reads `text` at all, reads what serde-saphyr reads.
@@ -845,19 +862,27 @@ mod differential {
         ]
     }
 
+    /// A mapping key as it may be written: a word, any scalar, or one of the spellings that
+    /// YAML reads as something else (the same integer, a bool, null, the merge key).
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => "[a-c]{1,2}",
+            1 => written_scalar(),
+            2 => proptest::sample::select(&[
+                "<<", "? x", "1", "+1", "01", "0x1", "0o1", "1_0", "1.0", "true", "True", "null",
+                "~", "\"k\"", "'k'", "a b", "\"1\"", "\"a\"", "'a'",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
     /// YAML text made of lines of keys, list items and scalars at a few indents, with
     /// document markers and directives now and then: mostly valid, often not.
     fn yaml_text() -> impl Strategy<Value = String> {
-        let key = prop_oneof![
-            3 => "[a-z]{1,6}",
-            1 => written_scalar(),
-            1 => proptest::sample::select(&["<<", "? x", "1", "true", "null", "\"k\"", "'k'", "a b"])
-                .prop_map(str::to_string),
-        ];
         let line = (
             0..3usize,
             any::<bool>(),
-            proptest::option::of(key),
+            proptest::option::of(key()),
             written_scalar(),
         )
             .prop_map(|(indent, item, key, scalar)| {

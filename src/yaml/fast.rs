@@ -6,7 +6,7 @@
 //! integers, decimals, `true`, `false` or `null`. [`documents`] builds those straight from the
 //! events of the parser serde-saphyr uses (granit-parser, with serde-saphyr's options) and
 //! hands everything else back, whole file at once, by returning `None`: a parse error, a
-//! tag, an anchor or alias, a merge key (`<<`), a null or collection key, a duplicate key, a
+//! tag, an anchor or alias, a merge key (`<<`), a key that is not plainly a string, a duplicate key, a
 //! `%YAML` directive, an empty or null document, a plain scalar whose type needs YAML's full
 //! rules (`0755`, `1e3`, `.inf`, `True`, `1_000`), and anything near a parse limit. serde-saphyr
 //! then reads the file, so every error and every limit stays its own.
@@ -118,15 +118,14 @@ fn parser_options() -> granit_parser::Options {
     options
 }
 
-/// A mapping key, or `None` for a null key or the merge key `<<`. serde-saphyr reads a
-/// plain key as the text written (`1`, `true` and `0x1f` are the strings "1", "true", "0x1f").
+/// A mapping key that is plainly a string, or `None`. serde-saphyr reads a plain key as the
+/// text written, but compares integer keys by value (`1` and `+1` are the same key), so
+/// every key that is not plainly a string is handed over, and so is the merge key `<<`.
 fn key_text(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
-    if style == ScalarStyle::Plain
-        && (matches!(&*text, "" | "~" | "<<") || text.eq_ignore_ascii_case("null"))
-    {
-        return None;
+    match scalar(text, style)? {
+        Value::String(key) if !(style == ScalarStyle::Plain && key == "<<") => Some(key),
+        _ => None,
     }
-    Some(text.into_owned())
 }
 
 /// A scalar's value, or `None` when its type needs YAML's full rules.
