@@ -267,25 +267,67 @@ fn write_string(out: &mut String, s: &str, body: usize) {
             out.push_str(s);
             out.push_str("\"\n");
         }
-        None => {
-            // serde-saphyr's rendering of the string alone: the same scalar, except that a
-            // block scalar's body is indented for the top level (two columns).
-            let text = reference(&s);
-            if !text.starts_with(['|', '>']) {
-                out.push_str(&text);
-                return;
+        None if s.contains('\n') && is_block_safe(s) => write_literal(out, s, body),
+        None => put_delegated(out, &reference(&s), body),
+    }
+}
+
+/// Whether serde-saphyr writes a multi-line string as a literal block scalar: every
+/// character is a line break, a tab or printable (its `is_block_scalar_content_safe`).
+fn is_block_safe(s: &str) -> bool {
+    s.chars().all(|c| {
+        matches!(c, '\n' | '\t' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    }) && !s.contains(['\u{2028}', '\u{2029}', '\u{FEFF}'])
+}
+
+/// A multi-line string as serde-saphyr writes it, as a literal block scalar whose body lines
+/// start at `body`: `|`, `2` when the first non-empty line starts with a space, and the
+/// chomping its trailing line breaks need (`-` none, nothing for one, `+` more).
+fn write_literal(out: &mut String, s: &str, body: usize) {
+    let content = s.trim_end_matches('\n');
+    let trailing = s.len() - content.len();
+    out.push('|');
+    let first = content.split('\n').find(|line| !line.is_empty());
+    if first.is_some_and(|line| line.starts_with(' ')) {
+        out.push('2');
+    }
+    match trailing {
+        0 => out.push('-'),
+        1 if !content.is_empty() => {}
+        _ => out.push('+'),
+    }
+    out.push('\n');
+    if content.is_empty() {
+        (0..trailing).for_each(|_| out.push('\n'));
+        return;
+    }
+    for line in content.split('\n') {
+        if !line.is_empty() {
+            indent(out, body);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    (1..trailing).for_each(|_| out.push('\n'));
+}
+
+/// serde-saphyr's rendering of a string alone, put in place: the same scalar, except that a
+/// block scalar's body is indented for the top level (two columns) and goes to `body`.
+fn put_delegated(out: &mut String, text: &str, body: usize) {
+    if !text.starts_with(['|', '>']) {
+        out.push_str(text);
+        return;
+    }
+    let (header, body_lines) = text.split_at(text.find('\n').map_or(text.len(), |i| i + 1));
+    out.push_str(header);
+    for line in body_lines.split_inclusive('\n') {
+        match line.strip_prefix("  ") {
+            Some(content) => {
+                indent(out, body);
+                out.push_str(content);
             }
-            let (header, body_lines) = text.split_at(text.find('\n').map_or(text.len(), |i| i + 1));
-            out.push_str(header);
-            for line in body_lines.split_inclusive('\n') {
-                match line.strip_prefix("  ") {
-                    Some(content) => {
-                        indent(out, body);
-                        out.push_str(content);
-                    }
-                    None => out.push_str(line),
-                }
-            }
+            None => out.push_str(line),
         }
     }
 }
@@ -797,6 +839,21 @@ mod differential {
         ] {
             assert!(out.contains(line), "{line:?} not in\n{out}");
         }
+    }
+
+    /// Long scripts, as the SQL wrapper's, at several indents, are written as serde-saphyr
+    /// writes them.
+    #[test]
+    fn scripts_are_written_as_serde_saphyr_writes_them() {
+        let script = "import sys\n\ndef main():\n    print('x: y')\n\t# tab\n".repeat(40);
+        let value = serde_json::json!({
+            "a": script, "b": {"c": [script, format!("  {script}\n\n")]},
+            "d": [{"e": script.trim_end()}], "f": "\n\n", "g": "x\r\ny\n", "h": "\u{FEFF}a\nb"
+        });
+        assert_eq!(
+            super::to_string(&value),
+            serde_saphyr::to_string(&value).unwrap()
+        );
     }
 
     proptest! {
