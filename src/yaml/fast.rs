@@ -6,13 +6,14 @@
 //! integers, decimals, `true`, `false` or `null`. [`documents`] builds those straight from the
 //! events of the parser serde-saphyr uses (granit-parser, with serde-saphyr's options) and
 //! hands everything else back, whole file at once, by returning `None`: a parse error, a
-//! tag, an anchor or alias, a merge key (`<<`), a key that is not plainly a string, a duplicate key, a
-//! `%YAML` directive, an empty or null document, a plain scalar whose type needs YAML's full
-//! rules (`0755`, `1e3`, `.inf`, `True`, `1_000`), and anything near a parse limit. serde-saphyr
-//! then reads the file, so every error and every limit stays its own.
+//! tag, an anchor or alias, a merge key (`<<`), a key that is not plainly a string, a
+//! duplicate key, a `%YAML` directive, an empty or null document, a plain scalar whose type
+//! needs YAML's full rules (`0755`, `1e3`, `.inf`, `True`, `1_000`), and anything near a
+//! parse limit. serde-saphyr then reads the file, so every error and every limit stays its
+//! own.
 //!
 //! The reading rules are serde-saphyr's with kiln's options (see `yaml::options`); the
-//! `yaml::tests::fast_reader_*` tests and the `parse` fuzz target compare the two readers.
+//! `fast_reader_*` tests of `yaml.rs` and the `parse` fuzz target compare the two readers.
 
 use std::borrow::Cow;
 
