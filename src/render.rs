@@ -398,17 +398,40 @@ impl Work<'_> {
 /// Run `f(offset, chunk)` over contiguous chunks of `items` on up to `threads` (default: the
 /// machine's CPUs, at most four) threads, inline when there is little work; the results come
 /// back in chunk order, so output never depends on timing.
+///
+/// There are several chunks per thread, and each thread takes the next chunk not yet taken
+/// when it is done with one: the work per item is uneven (a ModelPool makes more objects than
+/// a FlinkJob, and they come in runs), and one chunk per thread left a thread idle for a
+/// tenth of the expansion stage.
 fn parallel<T: Sync, R: Send>(
     threads: Option<usize>,
     items: &[T],
     f: impl Fn(usize, &[T]) -> R + Sync,
 ) -> Vec<R> {
-    let count = chunk_count(threads, items.len());
-    if count == 1 {
+    const CHUNKS_PER_THREAD: usize = 8;
+    let workers = chunk_count(threads, items.len());
+    if workers == 1 {
         return vec![f(0, items)];
     }
-    let size = items.len().div_ceil(count);
-    on_threads(items.chunks(size), size, &f)
+    let size = items.len().div_ceil(workers * CHUNKS_PER_THREAD).max(1);
+    let chunks: Vec<&[T]> = items.chunks(size).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(chunk) = chunks.get(i) else {
+                return done;
+            };
+            done.push((i, f(i * size, chunk)));
+        }
+    };
+    let mut done: Vec<(usize, R)> = on_threads((0..workers).map(|_| ()), 0, &|_, ()| work())
+        .into_iter()
+        .flatten()
+        .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Run `f(offset, chunk)` for every chunk (all `size` long but the last): the first on the
