@@ -108,12 +108,28 @@ fn write_stdout(text: &str) -> i32 {
     }
 }
 
+/// When stdout is a pipe, make its buffer large enough for `bytes` (up to the system's limit
+/// for unprivileged processes, usually 1 MiB): with the default 64 KiB, a large render waits
+/// on its reader (Argo CD, CI) after every 64 KiB instead of writing and exiting. Best effort:
+/// anything else, or a refusal, leaves stdout as it is.
+fn widen_pipe(stdout: &impl std::os::fd::AsFd, bytes: usize) {
+    const MOST: usize = 1 << 20;
+    if bytes > 1 << 16 {
+        let _ = rustix::pipe::fcntl_setpipe_size(stdout, bytes.min(MOST));
+    }
+}
+
 /// Write the objects to stdout as they are, without building the whole text first.
 fn write_objects(objects: &[crate::expand::Object], format: Format) -> i32 {
     if format == Format::Json {
         return write_stdout(&emit::json_list(objects));
     }
-    let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let stdout = io::stdout().lock();
+    widen_pipe(
+        &stdout,
+        objects.iter().filter_map(|o| o.yaml()).map(str::len).sum(),
+    );
+    let mut stdout = io::BufWriter::with_capacity(1 << 16, stdout);
     let result = objects
         .iter()
         .try_for_each(|object| {
@@ -823,4 +839,29 @@ fn argocd_params() -> i32 {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::widen_pipe;
+
+    #[test]
+    fn a_large_render_widens_its_stdout_pipe() {
+        let (reader, writer) = rustix::pipe::pipe().unwrap();
+        let before = rustix::pipe::fcntl_getpipe_size(&writer).unwrap();
+        // Small output: the pipe stays as it is.
+        widen_pipe(&writer, 1000);
+        assert_eq!(rustix::pipe::fcntl_getpipe_size(&writer).unwrap(), before);
+        widen_pipe(&writer, 300_000);
+        let most: usize = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .map_or(0, |s| s.trim().parse().unwrap_or(0));
+        let after = rustix::pipe::fcntl_getpipe_size(&writer).unwrap();
+        if most >= 300_000 {
+            assert!(after >= 300_000, "{before} -> {after}");
+        }
+        drop(reader);
+        // Not a pipe: nothing happens, nothing fails.
+        let file = tempfile::tempfile().unwrap();
+        widen_pipe(&file, 300_000);
+    }
 }
