@@ -579,6 +579,13 @@ mod tests {
             }
         }
         assert!(files > 300, "{files} files");
+        // The same files with Windows line breaks and a byte-order mark.
+        let job =
+            std::fs::read_to_string(root.join("examples/lemo/jobs/job-example-py.yaml")).unwrap();
+        for text in [job.replace('\n', "\r\n"), format!("\u{FEFF}{job}")] {
+            assert!(differential::fast_reader_agrees(&text));
+            assert!(fast::documents(&text).is_some());
+        }
         assert!(
             fast * 10 > files * 7,
             "{fast} of {files} read by the fast reader"
@@ -934,7 +941,8 @@ mod differential {
     }
 
     /// YAML text made of lines of keys, list items and scalars at a few indents, with
-    /// document markers and directives now and then: mostly valid, often not.
+    /// document markers and directives now and then, and Unix or Windows line breaks: mostly
+    /// valid, often not.
     fn yaml_text() -> impl Strategy<Value = String> {
         let line = (
             0..3usize,
@@ -959,18 +967,20 @@ mod differential {
             });
         let head =
             proptest::sample::select(&["", "---\n", "%YAML 1.2\n---\n", "--- ", "---\n---\n"]);
+        let line_break = proptest::sample::select(&["\n", "\r\n"]);
         (
             head,
             proptest::collection::vec(line, 1..8),
             proptest::option::of("---\n[a-z]: 1"),
+            line_break,
         )
-            .prop_map(|(head, lines, tail)| {
+            .prop_map(|(head, lines, tail, line_break)| {
                 let mut text = format!("{head}{}\n", lines.join("\n"));
                 if let Some(tail) = tail {
                     text.push_str(&tail);
                     text.push('\n');
                 }
-                text
+                text.replace('\n', line_break)
             })
     }
 }
