@@ -402,7 +402,7 @@ impl Work<'_> {
 /// There are several chunks per thread, and each thread takes the next chunk not yet taken
 /// when it is done with one: the work per item is uneven (a ModelPool makes more objects than
 /// a FlinkJob, and they come in runs), and one chunk per thread left a thread idle for a
-/// tenth of the expansion stage.
+/// fifth of the expansion stage.
 fn parallel<T: Sync, R: Send>(
     threads: Option<usize>,
     items: &[T],
