@@ -426,10 +426,11 @@ fn parallel<T: Sync, R: Send>(
             done.push((i, f(i * size, chunk)));
         }
     };
-    let mut done: Vec<(usize, R)> = on_threads((0..workers).map(|_| ()), 0, &|_, ()| work())
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut done: Vec<(usize, R)> =
+        on_threads(std::iter::repeat_n((), workers), 0, &|_, ()| work())
+            .into_iter()
+            .flatten()
+            .collect();
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, result)| result).collect()
 }

@@ -151,16 +151,15 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
             _ => Some(Value::String(text.into_owned())),
         };
     }
-    if !matches!(first, b'0'..=b'9' | b'-' | b'+' | b'.' | b'~') {
+    if !matches!(first, b'0'..=b'9' | b'-' | b'+' | b'.') {
         return Some(Value::String(text.into_owned()));
     }
-    if let Some(number) = decimal(bytes) {
+    if let Some(number) = decimal(&text) {
         return Some(Value::Number(number));
     }
     // No YAML number has a letter outside these, or two dots (`500m`, `2Gi`, `1.19.3`).
     let numeric = |b: &u8| {
-        b.is_ascii_digit()
-            || b.is_ascii_hexdigit()
+        b.is_ascii_hexdigit()
             || matches!(
                 b.to_ascii_lowercase(),
                 b'.' | b'+' | b'-' | b'_' | b':' | b'x' | b'o' | b'i' | b'n' | b't' | b'y'
@@ -186,7 +185,8 @@ fn is_special_word(text: &str) -> bool {
 
 /// `-?(0|[1-9][0-9]*)` of at most 18 digits as an integer, `-?(0|[1-9][0-9]*)\.[0-9]+` of at
 /// most 15 significant digits as a float, else `None`.
-fn decimal(bytes: &[u8]) -> Option<Number> {
+fn decimal(text: &str) -> Option<Number> {
+    let bytes = text.as_bytes();
     let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
     let (whole, fraction) = match digits.iter().position(|&b| b == b'.') {
         Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
@@ -196,11 +196,10 @@ fn decimal(bytes: &[u8]) -> Option<Number> {
     if !plain(whole) || (whole.len() > 1 && whole[0] == b'0') {
         return None;
     }
-    let text = std::str::from_utf8(bytes).ok()?;
     match fraction {
         None if whole.len() <= 18 => {
             let n: i64 = text.parse().ok()?;
-            // `-0` is a float in YAML's rules.
+            // `-0` is left to YAML's rules.
             (n != 0 || bytes[0] != b'-').then(|| Number::from(n))
         }
         Some(fraction) if plain(fraction) && whole.len() + fraction.len() <= 15 => {
