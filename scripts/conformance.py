@@ -13,7 +13,7 @@ import tempfile
 
 KUBE_VERSION = "1.30.0"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SKIPPED_KINDS = {"FlinkDeployment"}  # validated against the operator CRD in tests/kiln/crd.rs
+SKIPPED_KINDS = {"FlinkDeployment", "ScaledObject", "PodMonitor"}  # validated against their CRDs in tests/kiln/crd.rs
 
 
 def documents(stream):

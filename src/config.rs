@@ -152,10 +152,25 @@ pub struct Defaults {
     /// Default images of the model-pool engines.
     #[serde(default)]
     pub engines: EngineDefaults,
+    /// Autoscaling defaults of FlinkJobs and ModelPools.
+    #[serde(default)]
+    pub autoscaling: AutoscalingDefaults,
+    /// Prometheus URL that KEDA triggers query (`http://prometheus.monitoring:9090`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<String>,
     /// How `internal` and `external` BusinessServices get a load balancer. Default: the AWS
     /// Load Balancer Controller's NLB (`service.k8s.aws/nlb`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<LoadBalancerDefaults>,
+}
+
+/// Autoscaling defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AutoscalingDefaults {
+    /// The engine of specs that set none: `kubernetes` (default) or `keda`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::spec::AutoscalingEngine>,
 }
 
 /// Default images of the model-pool engines.

@@ -373,21 +373,43 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
     }
 }
 
-/// Business capacity per pool: `production 2 → 1, unassigned 1 → 2`.
+/// Business capacity per pool: `production 2 → 1, unassigned 1 → 2`; an autoscaled slice
+/// shows its range (`production 2-6 → 2-8`), read from its ScaledObject or HPA.
 fn pool_notes(base: &[Object], head: &[Object]) -> Vec<Note> {
-    fn capacity(objects: &[Object]) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
-        let mut pools: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
-        for o in objects.iter().filter(|o| {
-            o.kind() == "Deployment"
-                && o.value["metadata"]["labels"]["deployment-type"] == "model-pool"
-        }) {
+    fn capacity(objects: &[Object]) -> BTreeMap<(String, String), BTreeMap<String, String>> {
+        let is_pool = |o: &Object| o.value["metadata"]["labels"]["deployment-type"] == "model-pool";
+        let mut ranges: BTreeMap<(&str, &str), String> = BTreeMap::new();
+        for o in objects.iter().filter(|o| is_pool(o)) {
+            let spec = &o.value["spec"];
+            let range = match o.kind() {
+                "ScaledObject" => (&spec["minReplicaCount"], &spec["maxReplicaCount"]),
+                "HorizontalPodAutoscaler" => (&spec["minReplicas"], &spec["maxReplicas"]),
+                _ => continue,
+            };
+            let show = |v: &Value| v.as_u64().map_or("?".to_string(), |n| n.to_string());
+            ranges.insert(
+                (o.namespace(), o.name()),
+                format!("{}-{}", show(range.0), show(range.1)),
+            );
+        }
+        let mut pools: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+        for o in objects
+            .iter()
+            .filter(|o| o.kind() == "Deployment" && is_pool(o))
+        {
             let labels = &o.value["metadata"]["labels"];
             let pool = labels["app.kubernetes.io/part-of"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
             let business = labels["business"].as_str().unwrap_or_default().to_string();
-            let replicas = o.value["spec"]["replicas"].as_u64().unwrap_or(0);
+            let replicas = match o.value["spec"]["replicas"].as_u64() {
+                Some(n) => n.to_string(),
+                None => ranges
+                    .get(&(o.namespace(), o.name()))
+                    .cloned()
+                    .unwrap_or_else(|| "1".to_string()),
+            };
             pools
                 .entry((o.namespace().to_string(), pool))
                 .or_default()
@@ -408,7 +430,7 @@ fn pool_notes(base: &[Object], head: &[Object]) -> Vec<Note> {
         let mut parts: Vec<String> = Vec::new();
         let mut unassigned = None;
         for business in businesses {
-            let show = |n: Option<&u64>| n.map_or("none".to_string(), u64::to_string);
+            let show = |n: Option<&String>| n.map_or("none".to_string(), Clone::clone);
             let (x, y) = (b.get(business), h.get(business));
             if x == y {
                 continue;

@@ -13,6 +13,7 @@ pub mod cron;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod engine;
 pub mod expand;
 pub mod fuzzing;
 pub mod git;

@@ -49,7 +49,11 @@ pub struct PoolStatus {
 #[serde(rename_all = "camelCase")]
 pub struct SliceStatus {
     pub business: String,
+    /// The assigned count (the floor of an autoscaled slice).
     pub replicas: u32,
+    /// The most pods autoscaling may give the slice; absent when it does not autoscale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_replicas: Option<u32>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -111,6 +115,7 @@ pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
                     .map(|s| SliceStatus {
                         business: s.business.clone(),
                         replicas: s.replicas,
+                        max_replicas: s.max_replicas,
                     })
                     .collect(),
                 removable: p.unassigned(),
@@ -292,7 +297,10 @@ pub fn table(report: &Report) -> String {
             let distribution: Vec<String> = p
                 .distribution
                 .iter()
-                .map(|s| format!("{}({})", s.business, s.replicas))
+                .map(|s| match s.max_replicas {
+                    Some(max) => format!("{}({}-{max})", s.business, s.replicas),
+                    None => format!("{}({})", s.business, s.replicas),
+                })
                 .collect();
             out.push_str(&fit(&format!("  {}", distribution.join(" "))));
             out.push('\n');

@@ -1,36 +1,42 @@
-//! ModelPool → one Deployment per business slice (+ a PodDisruptionBudget per business slice
-//! of 2 or more pods); BusinessService → Service.
+//! ModelPool → one Deployment per business slice, a PodDisruptionBudget per business slice
+//! that can have 2 or more pods, with autoscaling a KEDA ScaledObject or an HPA per autoscaled
+//! slice and a PodMonitor per pool; BusinessService → Service.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
+    MetricIdentifier, MetricSpec, MetricTarget, PodsMetricSource,
+};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
     HTTPGetAction, Lifecycle, LifecycleHandler, PersistentVolumeClaimVolumeSource,
     PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec, Toleration, Volume,
-    VolumeMount,
+    SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec, Toleration,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Object, Stamp, to_value};
 use crate::allocation::UNASSIGNED;
+use crate::spec::AutoscalingEngine;
 use crate::spec::business_service::Exposure;
-use crate::spec::model_pool::Engine;
-use crate::validate::pools::{PoolPlan, ServicePlan, Slice};
+use crate::spec::model_pool::{Engine, Spread};
+use crate::validate::pools::{PoolAutoscalingPlan, PoolPlan, ServicePlan, Slice};
 
 pub const MODEL_LABEL: &str = "model";
 pub const BUSINESS_LABEL: &str = "business";
 pub const POOL_TYPE_LABEL: &str = "pool-type";
 pub const CACHE_PATH: &str = "/root/.cache/huggingface";
-/// Seconds added to the drain time for the kubelet's grace period.
-pub const GRACE_MARGIN: u32 = 15;
+pub const KEDA_API_VERSION: &str = "keda.sh/v1alpha1";
+pub const POD_MONITOR_API_VERSION: &str = "monitoring.coreos.com/v1";
 
 pub fn expand(plan: &PoolPlan) -> Vec<Object> {
     let stamp = Stamp {
@@ -39,24 +45,134 @@ pub fn expand(plan: &PoolPlan) -> Vec<Object> {
         labels: &plan.labels,
         annotations: &plan.annotations,
     };
+    let object = |value: Value| Object::new(value, &plan.source, plan.file, plan.doc);
     let mut objects = Vec::new();
     for slice in &plan.slices {
-        objects.push(Object::new(
-            deployment(plan, &stamp, slice),
-            &plan.source,
-            plan.file,
-            plan.doc,
-        ));
-        if slice.business != UNASSIGNED && slice.replicas >= 2 {
-            objects.push(Object::new(
-                disruption_budget(plan, &stamp, slice),
-                &plan.source,
-                plan.file,
-                plan.doc,
-            ));
+        objects.push(object(deployment(plan, &stamp, slice)));
+        // A budget of one pod at a time, for slices that can have two or more.
+        if slice.business != UNASSIGNED && slice.ceiling() >= 2 {
+            objects.push(object(disruption_budget(plan, &stamp, slice)));
+        }
+        if let (Some(autoscaling), Some(max)) = (&plan.autoscaling, slice.max_replicas) {
+            objects.push(object(match autoscaling.engine {
+                AutoscalingEngine::Keda => scaled_object(plan, &stamp, slice, max, autoscaling),
+                AutoscalingEngine::Kubernetes => hpa(plan, &stamp, slice, max, autoscaling),
+            }));
         }
     }
+    if plan.autoscaling.is_some() {
+        objects.push(object(pod_monitor(plan, &stamp)));
+    }
     objects
+}
+
+/// The PodMonitor of a pool: `/metrics` of every pod, with the pod labels `model` and
+/// `business` on each series, so a slice's query selects only its own pods.
+fn pod_monitor(plan: &PoolPlan, stamp: &Stamp<'_>) -> Value {
+    let mut meta = stamp.object_meta(&pod_monitor_name(plan), &plan.namespace);
+    meta.labels = Some(pool_labels(plan, stamp));
+    json!({
+        "apiVersion": POD_MONITOR_API_VERSION,
+        "kind": "PodMonitor",
+        "metadata": to_value(&meta),
+        "spec": {
+            "selector": {"matchLabels": {
+                MODEL_LABEL: plan.model_tag,
+                POOL_TYPE_LABEL: plan.spec.engine.as_str(),
+            }},
+            "podTargetLabels": [MODEL_LABEL, BUSINESS_LABEL],
+            "podMetricsEndpoints": [{"port": "http", "path": "/metrics"}],
+        },
+    })
+}
+
+pub fn pod_monitor_name(plan: &PoolPlan) -> String {
+    format!("{}-{}-pool", plan.spec.engine.as_str(), plan.model_tag)
+}
+
+/// The PromQL sum of a slice's metric: divided by the pod count (KEDA's `AverageValue`) it
+/// is the average per pod.
+pub fn slice_query(plan: &PoolPlan, business: &str, metric_name: &str) -> String {
+    format!(
+        "sum({metric_name}{{namespace=\"{}\",{MODEL_LABEL}=\"{}\",{BUSINESS_LABEL}=\"{business}\"}})",
+        plan.namespace, plan.model_tag
+    )
+}
+
+/// A KEDA ScaledObject on a slice's Deployment: a Prometheus trigger on the slice's own pods.
+fn scaled_object(
+    plan: &PoolPlan,
+    stamp: &Stamp<'_>,
+    slice: &Slice,
+    max: u32,
+    autoscaling: &PoolAutoscalingPlan,
+) -> Value {
+    let name = plan.deployment_name(&slice.business);
+    let mut meta = stamp.object_meta(&name, &plan.namespace);
+    meta.labels = Some(slice_labels(plan, stamp, &slice.business));
+    json!({
+        "apiVersion": KEDA_API_VERSION,
+        "kind": "ScaledObject",
+        "metadata": to_value(&meta),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicaCount": slice.replicas,
+            "maxReplicaCount": max,
+            "triggers": [{
+                "type": "prometheus",
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": autoscaling.prometheus.clone().unwrap_or_default(),
+                    "query": slice_query(plan, &slice.business, autoscaling.metric_name),
+                    "threshold": autoscaling.target,
+                },
+            }],
+        },
+    })
+}
+
+/// An HPA on a slice's Deployment, on the engine's metric as a Pods metric (served by a
+/// custom-metrics adapter such as prometheus-adapter under the Prometheus name).
+fn hpa(
+    plan: &PoolPlan,
+    stamp: &Stamp<'_>,
+    slice: &Slice,
+    max: u32,
+    autoscaling: &PoolAutoscalingPlan,
+) -> Value {
+    let name = plan.deployment_name(&slice.business);
+    to_value(&HorizontalPodAutoscaler {
+        metadata: ObjectMeta {
+            labels: Some(slice_labels(plan, stamp, &slice.business)),
+            ..stamp.object_meta(&name, &plan.namespace)
+        },
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".to_string()),
+                kind: "Deployment".to_string(),
+                name,
+            },
+            min_replicas: Some(i32::try_from(slice.replicas).unwrap_or(i32::MAX)),
+            max_replicas: i32::try_from(max).unwrap_or(i32::MAX),
+            metrics: Some(vec![MetricSpec {
+                type_: "Pods".to_string(),
+                pods: Some(PodsMetricSource {
+                    metric: MetricIdentifier {
+                        name: autoscaling.metric_name.to_string(),
+                        selector: None,
+                    },
+                    target: MetricTarget {
+                        type_: "AverageValue".to_string(),
+                        average_value: Some(Quantity(autoscaling.target.clone())),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            }]),
+            ..HorizontalPodAutoscalerSpec::default()
+        }),
+        ..HorizontalPodAutoscaler::default()
+    })
 }
 
 /// `{model, business, pool-type}`: selects exactly one slice.
@@ -69,6 +185,18 @@ pub fn selector(plan: &PoolPlan, business: &str) -> BTreeMap<String, String> {
             plan.spec.engine.as_str().to_string(),
         ),
     ])
+}
+
+/// Labels of a pool-wide object (the PodMonitor).
+fn pool_labels(plan: &PoolPlan, stamp: &Stamp<'_>) -> BTreeMap<String, String> {
+    let mut labels = stamp.labels();
+    labels.insert(MODEL_LABEL.to_string(), plan.model_tag.clone());
+    labels.insert(
+        POOL_TYPE_LABEL.to_string(),
+        plan.spec.engine.as_str().to_string(),
+    );
+    labels.insert("deployment-type".to_string(), "model-pool".to_string());
+    labels
 }
 
 /// Labels of a slice's Deployment and pods: the original system's scheme plus the
@@ -89,69 +217,58 @@ fn slice_labels(plan: &PoolPlan, stamp: &Stamp<'_>, business: &str) -> BTreeMap<
     labels
 }
 
-/// The engine's command line: vLLM's image already runs `vllm serve`, so its arguments start
-/// with the model; SGLang is started as a Python module.
-pub fn engine_command(plan: &PoolPlan) -> (Option<Vec<String>>, Vec<String>) {
+/// The engine's command line. kiln sets the command itself (`vllm serve`, `python3 -m
+/// sglang.launch_server`): the vLLM image's own entrypoint differs between releases. Full
+/// flag names only (engine::Release).
+pub fn engine_command(plan: &PoolPlan) -> (Vec<String>, Vec<String>) {
     let spec = &plan.spec;
+    let release = &plan.release;
     let a = &spec.engine_args;
-    let mut args: Vec<String> = Vec::new();
+    let (mut args, context, memory): (Vec<String>, _, _) = match spec.engine {
+        // `vllm serve` takes the model as its positional argument.
+        Engine::Vllm => (
+            vec![spec.model.clone()],
+            "--max-model-len",
+            "--gpu-memory-utilization",
+        ),
+        Engine::Sglang => (
+            ["--model-path", &spec.model, "--host", "0.0.0.0"]
+                .map(ToString::to_string)
+                .to_vec(),
+            "--context-length",
+            "--mem-fraction-static",
+        ),
+    };
     let mut push = |flag: &str, value: String| {
         args.push(flag.to_string());
         args.push(value);
     };
-    let command = match spec.engine {
-        Engine::Vllm => {
-            push("--port", plan.port.to_string());
-            push("--served-model-name", plan.served_model_name.clone());
-            push(
-                "--tensor-parallel-size",
-                plan.tensor_parallel_size.to_string(),
-            );
-            if let Some(n) = a.max_model_len {
-                push("--max-model-len", n.to_string());
-            }
-            if let Some(u) = a.gpu_memory_utilization {
-                push("--gpu-memory-utilization", u.to_string());
-            }
-            if let Some(dtype) = &a.dtype {
-                push("--dtype", dtype.clone());
-            }
-            if plan.shutdown_timeout > 0 {
-                push("--shutdown-timeout", plan.shutdown_timeout.to_string());
-            }
-            args.insert(0, spec.model.clone());
-            None
-        }
-        Engine::Sglang => {
-            push("--model-path", spec.model.clone());
-            push("--host", "0.0.0.0".to_string());
-            push("--port", plan.port.to_string());
-            push("--served-model-name", plan.served_model_name.clone());
-            push("--tp", plan.tensor_parallel_size.to_string());
-            if let Some(n) = a.max_model_len {
-                push("--context-length", n.to_string());
-            }
-            if let Some(u) = a.gpu_memory_utilization {
-                push("--mem-fraction-static", u.to_string());
-            }
-            if let Some(dtype) = &a.dtype {
-                push("--dtype", dtype.clone());
-            }
-            Some(vec![
-                "python3".to_string(),
-                "-m".to_string(),
-                "sglang.launch_server".to_string(),
-            ])
-        }
-    };
+    push("--port", plan.port.to_string());
+    push("--served-model-name", plan.served_model_name.clone());
+    push(
+        release.tensor_parallel_flag(),
+        plan.tensor_parallel_size.to_string(),
+    );
+    if let Some(n) = a.max_model_len {
+        push(context, n.to_string());
+    }
+    if let Some(u) = a.gpu_memory_utilization {
+        push(memory, u.to_string());
+    }
+    if let Some(dtype) = &a.dtype {
+        push("--dtype", dtype.clone());
+    }
+    if let Some(flag) = release.shutdown_timeout_flag()
+        && plan.shutdown_timeout > 0
+    {
+        push(flag, plan.shutdown_timeout.to_string());
+    }
+    args.extend(release.lora_args(&plan.loras));
+    if plan.autoscaling.is_some() {
+        args.extend(release.metrics_args().iter().map(ToString::to_string));
+    }
     args.extend(a.extra.iter().cloned());
-    (command, args)
-}
-
-/// Seconds the kubelet waits after SIGTERM: the preStop sleep, vLLM's shutdown timeout, and
-/// a margin.
-pub fn grace_period(plan: &PoolPlan) -> u32 {
-    (plan.spec.drain.pre_stop_seconds + plan.shutdown_timeout + GRACE_MARGIN).max(30)
+    (release.command(), args)
 }
 
 fn health_probe(period: i32, timeout: i32, failures: i32) -> Probe {
@@ -237,12 +354,14 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
             ..Volume::default()
         });
     }
+    let probes = plan.release.probes();
+    let startup_period = u32::try_from(probes.startup_period).unwrap_or(10);
     let startup_failures =
-        i32::try_from(plan.startup_seconds.div_ceil(10).max(1)).unwrap_or(i32::MAX);
+        i32::try_from(plan.startup_seconds.div_ceil(startup_period).max(1)).unwrap_or(i32::MAX);
     let container = Container {
         name: spec.engine.as_str().to_string(),
         image: Some(plan.image.clone()),
-        command,
+        command: Some(command),
         args: Some(args),
         ports: Some(vec![ContainerPort {
             name: Some("http".to_string()),
@@ -257,16 +376,25 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
             ..ResourceRequirements::default()
         }),
         volume_mounts: Some(mounts),
-        startup_probe: Some(health_probe(10, 5, startup_failures)),
-        readiness_probe: Some(health_probe(5, 2, 3)),
-        liveness_probe: Some(health_probe(10, 5, 3)),
-        lifecycle: (spec.drain.pre_stop_seconds > 0).then(|| Lifecycle {
+        startup_probe: Some(health_probe(
+            probes.startup_period,
+            probes.startup_timeout,
+            startup_failures,
+        )),
+        readiness_probe: Some(health_probe(
+            probes.readiness.0,
+            probes.readiness.1,
+            probes.readiness.2,
+        )),
+        liveness_probe: Some(health_probe(
+            probes.liveness.0,
+            probes.liveness.1,
+            probes.liveness.2,
+        )),
+        lifecycle: (plan.pre_stop_seconds > 0).then(|| Lifecycle {
             pre_stop: Some(LifecycleHandler {
                 exec: Some(ExecAction {
-                    command: Some(vec![
-                        "sleep".to_string(),
-                        spec.drain.pre_stop_seconds.to_string(),
-                    ]),
+                    command: Some(vec!["sleep".to_string(), plan.pre_stop_seconds.to_string()]),
                 }),
                 ..LifecycleHandler::default()
             }),
@@ -291,10 +419,33 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
             ..Toleration::default()
         });
     }
+    let topology_key = match spec.placement.spread {
+        Spread::Zone => Some("topology.kubernetes.io/zone"),
+        Spread::Node => Some("kubernetes.io/hostname"),
+        Spread::None => None,
+    };
     let pod = PodSpec {
         containers: vec![container],
+        // The engines never call the Kubernetes API.
+        automount_service_account_token: Some(false),
         enable_service_links: Some(false),
-        termination_grace_period_seconds: Some(i64::from(grace_period(plan))),
+        priority_class_name: spec.placement.priority_class_name.clone(),
+        termination_grace_period_seconds: Some(i64::from(plan.grace_seconds)),
+        // Soft: a zone or node short of GPUs must not keep a slice from scheduling.
+        topology_spread_constraints: topology_key.map(|key| {
+            vec![TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: key.to_string(),
+                when_unsatisfiable: "ScheduleAnyway".to_string(),
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(selector(plan, &slice.business)),
+                    ..LabelSelector::default()
+                }),
+                // Count only the pods of the current rollout.
+                match_label_keys: Some(vec!["pod-template-hash".to_string()]),
+                ..TopologySpreadConstraint::default()
+            }]
+        }),
         tolerations: Some(tolerations).filter(|t| !t.is_empty()),
         node_selector: Some(spec.node_selector.clone()).filter(|n| !n.is_empty()),
         security_context: Some(PodSecurityContext {
@@ -313,7 +464,11 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
             ..stamp.object_meta(&name, &plan.namespace)
         },
         spec: Some(DeploymentSpec {
-            replicas: Some(i32::try_from(slice.replicas).unwrap_or(i32::MAX)),
+            // An autoscaled slice's replicas belong to its autoscaler, not to git.
+            replicas: slice
+                .max_replicas
+                .is_none()
+                .then(|| i32::try_from(slice.replicas).unwrap_or(i32::MAX)),
             selector: LabelSelector {
                 match_labels: Some(selector(plan, &slice.business)),
                 ..LabelSelector::default()
@@ -361,6 +516,9 @@ fn disruption_budget(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value
         },
         spec: Some(PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(1)),
+            // A pod that is not Ready (crash-looping, still loading weights) may always be
+            // evicted, so the budget never holds a node drain forever.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".to_string()),
             selector: Some(LabelSelector {
                 match_labels: Some(selector(plan, &slice.business)),
                 ..LabelSelector::default()

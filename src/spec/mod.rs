@@ -61,6 +61,26 @@ impl Kind {
     }
 }
 
+/// What drives autoscaling: `kubernetes` (HorizontalPodAutoscalers) or `keda` (KEDA
+/// ScaledObjects).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoscalingEngine {
+    Kubernetes,
+    Keda,
+}
+
+impl AutoscalingEngine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoscalingEngine::Kubernetes => "kubernetes",
+            AutoscalingEngine::Keda => "keda",
+        }
+    }
+}
+
 /// Object metadata, as on a Kubernetes object.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

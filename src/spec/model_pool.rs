@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ApiVersion, Metadata, Scalar};
+use super::{ApiVersion, AutoscalingEngine, Metadata, Scalar};
 
 /// A pool of model-server pods, rendered as one Deployment per business slice.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -88,6 +88,111 @@ pub struct ModelPoolSpec {
     /// Extra tolerations (the GPU toleration is always added).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Map<String, Value>>,
+    /// Let assigned slices grow above their assigned count on inference load (the assigned
+    /// count stays each slice's floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<PoolAutoscaling>,
+    /// LoRA adapters served beside the base model (vLLM `--lora-modules`, SGLang
+    /// `--lora-paths`); clients ask for an adapter by its name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loras: Vec<Lora>,
+    /// Where the pods run: topology spread and priority.
+    #[serde(default)]
+    pub placement: Placement,
+}
+
+/// Autoscaling of a pool's assigned slices on inference load.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PoolAutoscaling {
+    /// `keda` (a KEDA ScaledObject per slice, Prometheus trigger) or `kubernetes` (an HPA per
+    /// slice on a Pods metric, served by a custom-metrics adapter). Default:
+    /// `defaults.autoscaling.engine` in kiln.yaml, else `kubernetes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<AutoscalingEngine>,
+    /// The load signal: `queue` (requests waiting), `running` (requests in the batch) or
+    /// `kvCache` (share of the KV cache in use, 0-1). Default `queue`.
+    #[serde(default)]
+    pub metric: PoolMetric,
+    /// Average per pod to hold the metric at. Default: 5 (queue), 16 (running), 0.8 (kvCache).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// Most pods per business. A business without an entry does not autoscale; the
+    /// `unassigned` slice never does.
+    pub max: BTreeMap<String, u32>,
+    /// Prometheus URL KEDA queries (`engine: keda`). Default: `defaults.prometheus` in kiln.yaml.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<String>,
+}
+
+/// An autoscaling metric of a model pool: requests waiting for a batch slot (`queue`), requests
+/// in the running batch (`running`), share of the KV cache in use (`kvCache`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+// Variants carry no doc comments: schemars then writes a plain `enum` (docs/modelpool.md
+// names each metric's Prometheus series).
+pub enum PoolMetric {
+    #[default]
+    Queue,
+    Running,
+    KvCache,
+}
+
+impl PoolMetric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolMetric::Queue => "queue",
+            PoolMetric::Running => "running",
+            PoolMetric::KvCache => "kvCache",
+        }
+    }
+
+    /// The default average per pod.
+    pub fn default_target(self) -> f64 {
+        match self {
+            PoolMetric::Queue => 5.0,
+            PoolMetric::Running => 16.0,
+            PoolMetric::KvCache => 0.8,
+        }
+    }
+}
+
+/// A LoRA adapter.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Lora {
+    /// The name clients request (letters, digits, `.`, `_`, `-`).
+    pub name: String,
+    /// Where the adapter is: a path in the pod (the cache volume, an image path) or a
+    /// Hugging Face hub id.
+    pub path: String,
+}
+
+/// Where a pool's pods run.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Placement {
+    /// Soft topology spread of each slice's pods: `zone` (default), `node` or `none`.
+    #[serde(default)]
+    pub spread: Spread,
+    /// PriorityClass of the pods (a GPU pod preempted for a batch job loses its warm weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+}
+
+/// Topology spread of a slice: across zones (`topology.kubernetes.io/zone`), across nodes
+/// (`kubernetes.io/hostname`), or none.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Spread {
+    #[default]
+    Zone,
+    Node,
+    None,
 }
 
 /// Model servers.
@@ -235,10 +340,10 @@ pub struct Drain {
     /// Default 10.
     #[serde(default = "ten")]
     pub pre_stop_seconds: u32,
-    /// Seconds vLLM waits for in-flight requests after SIGTERM (`--shutdown-timeout`; 0
-    /// leaves the flag out). Default 30. vLLM has the flag since v0.18.0: for an image tagged
-    /// with an older version it is left out (an older vLLM refuses to start with it). Not
-    /// used by SGLang.
+    /// Seconds an in-flight request may take to finish once the pod is stopping. Default
+    /// 120. vLLM 0.18.0 and later wait for them itself (`--shutdown-timeout`) and exit as soon
+    /// as they are done; older vLLM and SGLang abort them on SIGTERM, so kiln lengthens the
+    /// preStop sleep by this much instead. 0: no wait.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shutdown_timeout_seconds: Option<u32>,
 }

@@ -6,12 +6,13 @@ use std::net::IpAddr;
 use super::{Context, Settings, image_warning, label_problem, resolve_namespace};
 use crate::allocation::{self, UNASSIGNED};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::engine::Release;
 use crate::parse::Located;
 use crate::path::FieldPath;
 use crate::quantity;
 use crate::spec::business_service::{BusinessServiceSpec, Exposure};
-use crate::spec::model_pool::{Assignment, Engine, ModelPoolSpec};
-use crate::spec::{BusinessService, Metadata, ModelPool};
+use crate::spec::model_pool::{Assignment, Engine, ModelPoolSpec, PoolMetric};
+use crate::spec::{AutoscalingEngine, BusinessService, Metadata, ModelPool};
 
 /// The longest name of a Deployment (a DNS label, as its pods' names derive from it).
 pub const MAX_DEPLOYMENT_NAME: usize = 63;
@@ -20,7 +21,30 @@ pub const MAX_DEPLOYMENT_NAME: usize = 63;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slice {
     pub business: String,
+    /// The assigned count: the slice's replicas, or its floor when it autoscales.
     pub replicas: u32,
+    /// The most pods autoscaling may give the slice; None when it does not autoscale.
+    pub max_replicas: Option<u32>,
+}
+
+impl Slice {
+    /// The most pods the slice can have.
+    pub fn ceiling(&self) -> u32 {
+        self.max_replicas.unwrap_or(self.replicas)
+    }
+}
+
+/// How a pool's slices autoscale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolAutoscalingPlan {
+    pub engine: AutoscalingEngine,
+    pub metric: PoolMetric,
+    /// The engine's Prometheus metric for `metric`.
+    pub metric_name: &'static str,
+    /// Average per pod, as a canonical Kubernetes quantity (`5`, `800m`).
+    pub target: String,
+    /// Prometheus URL (KEDA only).
+    pub prometheus: Option<String>,
 }
 
 /// Everything needed to render one ModelPool.
@@ -41,11 +65,20 @@ pub struct PoolPlan {
     pub slices: Vec<Slice>,
     pub gpu_resource: String,
     pub tensor_parallel_size: u32,
-    /// vLLM's `--shutdown-timeout` in seconds; 0 leaves the flag out (always for SGLang).
+    /// The engine release behind the image: what the command line and probes look like.
+    pub release: Release,
+    /// vLLM's `--shutdown-timeout` in seconds; 0 leaves the flag out.
     pub shutdown_timeout: u32,
+    /// The preStop sleep: the spec's, plus the in-flight wait where the engine cannot drain.
+    pub pre_stop_seconds: u32,
+    /// terminationGracePeriodSeconds.
+    pub grace_seconds: u32,
     pub port: u32,
     pub shm_size: String,
     pub startup_seconds: u32,
+    /// LoRA adapters, `(name, path)`.
+    pub loras: Vec<(String, String)>,
+    pub autoscaling: Option<PoolAutoscalingPlan>,
 }
 
 impl PoolPlan {
@@ -192,62 +225,246 @@ pub fn model_pools(
     plans
 }
 
-/// The first vLLM release with `--shutdown-timeout` (vllm-project/vllm#34730, re-applied in
-/// #36666); an older `vllm serve` exits at once on an unknown flag.
-const VLLM_SHUTDOWN_TIMEOUT_SINCE: (u32, u32) = (0, 18);
+/// Default seconds an in-flight request may take to finish once a pod is stopping: a long
+/// completion (4,000 tokens at 40 tokens/s) under load.
+pub const DEFAULT_IN_FLIGHT_SECONDS: u32 = 120;
+/// Seconds added to the drain time for the kubelet's grace period.
+pub const GRACE_MARGIN: u32 = 15;
+/// The least grace period kiln renders (the kubelet's default).
+const MIN_GRACE: u32 = 30;
 
-/// Default seconds vLLM waits for in-flight requests after SIGTERM.
-const DEFAULT_SHUTDOWN_TIMEOUT: u32 = 30;
+/// The drain of a pool's pods: `(preStop sleep, --shutdown-timeout, grace period)`.
+///
+/// The preStop sleep keeps the pod serving while endpoints drop it; then the engine gets
+/// SIGTERM. Engines that drain themselves (vLLM 0.18.0+, SGLang) finish in-flight requests
+/// and exit; for older vLLM, which aborts them, the preStop sleep also covers the in-flight
+/// wait. The grace period covers both, plus a margin.
+fn drain(spec: &ModelPoolSpec, release: &Release) -> (u32, u32, u32) {
+    let pre_stop = spec.drain.pre_stop_seconds;
+    let in_flight = spec
+        .drain
+        .shutdown_timeout_seconds
+        .unwrap_or(DEFAULT_IN_FLIGHT_SECONDS);
+    let grace = (pre_stop + in_flight + GRACE_MARGIN).max(MIN_GRACE);
+    if release.shutdown_timeout_flag().is_some() {
+        (pre_stop, in_flight, grace)
+    } else if release.drains_itself() {
+        (pre_stop, 0, grace)
+    } else {
+        (pre_stop + in_flight, 0, grace)
+    }
+}
 
-/// vLLM's `--shutdown-timeout` for a pool: the spec's (default 30), unless the image's tag
-/// names a vLLM release without the flag. A tag that is not a version (`latest`, `nightly`,
-/// a digest, a custom tag) gets the flag: current vLLM has it. Leaving out a timeout the
-/// spec asked for is a warning; leaving out the default is documented (docs/modelpool.md).
-fn shutdown_timeout(
+/// A Kubernetes quantity of a positive number with at most three decimals: `5`, `800m`.
+fn quantity_of(value: f64) -> Option<String> {
+    let milli = (value * 1000.0).round();
+    if value.is_nan()
+        || value <= 0.0
+        || (milli - value * 1000.0).abs() > 1e-6
+        || milli > f64::from(i32::MAX)
+    {
+        return None;
+    }
+    let milli = u64::try_from(milli as i64).ok()?;
+    Some(if milli.is_multiple_of(1000) {
+        (milli / 1000).to_string()
+    } else {
+        format!("{milli}m")
+    })
+}
+
+/// The autoscaling of a pool: validated, with each slice's ceiling set.
+fn pool_autoscaling(
+    ctx: &Context<'_>,
     spec: &ModelPoolSpec,
-    image: &str,
+    release: &Release,
+    slices: &mut [Slice],
     located: &Located<ModelPool>,
     out: &mut Diagnostics,
-) -> u32 {
-    if spec.engine != Engine::Vllm {
-        return 0;
-    }
-    let wanted = spec.drain.shutdown_timeout_seconds;
-    let Some((major, minor)) =
-        image_version(image).filter(|version| *version < VLLM_SHUTDOWN_TIMEOUT_SINCE)
-    else {
-        return wanted.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT);
+) -> Option<PoolAutoscalingPlan> {
+    let autoscaling = spec.autoscaling.as_ref()?;
+    let err = |path: FieldPath, message: String| {
+        Diagnostic::error(message).at(located.file, located.doc, path)
     };
-    if let Some(seconds) = wanted.filter(|s| *s > 0) {
-        let (since_major, since_minor) = VLLM_SHUTDOWN_TIMEOUT_SINCE;
+    let base = FieldPath::parse("spec.autoscaling");
+    let engine = autoscaling
+        .engine
+        .or(ctx.config.defaults.autoscaling.engine)
+        .unwrap_or(AutoscalingEngine::Kubernetes);
+    let metric = autoscaling.metric;
+    let target_value = autoscaling.target.unwrap_or(metric.default_target());
+    let target = quantity_of(target_value);
+    if target.is_none() {
+        out.push(err(
+            base.clone().key("target"),
+            format!("target {target_value} must be a positive number with at most three decimals"),
+        ));
+    }
+    if metric == PoolMetric::KvCache && target_value > 1.0 {
+        out.push(err(
+            base.clone().key("target"),
+            format!("target {target_value}: kvCache is a share of the KV cache, 0-1"),
+        ));
+    }
+    if autoscaling.max.is_empty() {
         out.push(
             located.diagnostic(
-                Diagnostic::warning(format!(
-                    "vLLM {major}.{minor} has no --shutdown-timeout (added in {since_major}.{since_minor}.0), so kiln leaves it out: on SIGTERM vLLM aborts in-flight requests instead of waiting {seconds}s for them"
-                ))
-                .with_hint(format!(
-                    "use a vLLM image of {since_major}.{since_minor}.0 or later, or set shutdownTimeoutSeconds: 0"
-                )),
-                "spec.drain.shutdownTimeoutSeconds",
+                Diagnostic::warning("autoscaling.max names no business: nothing autoscales")
+                    .with_hint("add the businesses that may grow, e.g. max: {production: 6}"),
+                "spec.autoscaling.max",
             ),
         );
     }
-    0
+    for (business, max) in &autoscaling.max {
+        let at = base.clone().key("max").key(business);
+        let Some(slice) = slices
+            .iter_mut()
+            .find(|s| s.business == *business && s.business != UNASSIGNED)
+        else {
+            let what = if business == UNASSIGNED {
+                "the unassigned slice never autoscales (its pods are the pool's headroom)"
+                    .to_string()
+            } else {
+                format!("\"{business}\" is not in spec.assignments")
+            };
+            out.push(Diagnostic::error(what).at_key(located.file, located.doc, at));
+            continue;
+        };
+        if slice.replicas == 0 {
+            out.push(
+                Diagnostic::error(format!(
+                    "business \"{business}\" has 0 assigned pods: a slice scaled on its own pods' load needs at least one"
+                ))
+                .at_key(located.file, located.doc, at),
+            );
+        } else if *max < slice.replicas {
+            out.push(
+                Diagnostic::error(format!(
+                    "max {max} is below the {} pods assigned to \"{business}\" (the assigned count is the floor)",
+                    slice.replicas
+                ))
+                .at_key(located.file, located.doc, at),
+            );
+        } else if i32::try_from(*max).is_err() {
+            out.push(
+                Diagnostic::error(format!("max {max} is beyond Kubernetes' replica limit")).at_key(
+                    located.file,
+                    located.doc,
+                    at,
+                ),
+            );
+        } else {
+            slice.max_replicas = Some(*max);
+        }
+    }
+    let prometheus = match engine {
+        AutoscalingEngine::Keda => {
+            let url = autoscaling
+                .prometheus
+                .clone()
+                .or_else(|| ctx.config.defaults.prometheus.clone());
+            match &url {
+                None => out.push(located.diagnostic(
+                    Diagnostic::error("engine keda needs a Prometheus URL to query").with_hint(
+                        "set spec.autoscaling.prometheus or defaults.prometheus in kiln.yaml",
+                    ),
+                    "spec.autoscaling",
+                )),
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    out.push(located.diagnostic(
+                        Diagnostic::error(format!("\"{u}\" is not an http(s) URL")),
+                        if autoscaling.prometheus.is_some() {
+                            "spec.autoscaling.prometheus"
+                        } else {
+                            "spec.autoscaling"
+                        },
+                    ));
+                }
+                Some(_) => {}
+            }
+            url
+        }
+        AutoscalingEngine::Kubernetes => {
+            if autoscaling.prometheus.is_some() {
+                out.push(located.diagnostic(
+                    Diagnostic::warning(
+                        "prometheus is ignored with engine kubernetes: the HPA reads the metric through the custom metrics API",
+                    ),
+                    "spec.autoscaling.prometheus",
+                ));
+            }
+            None
+        }
+    };
+    Some(PoolAutoscalingPlan {
+        engine,
+        metric,
+        metric_name: release.metric_name(metric),
+        target: target.unwrap_or_default(),
+        prometheus,
+    })
 }
 
-/// The `(major, minor)` version an image's tag names (`vllm/vllm-openai:v0.11.0`,
-/// `registry/vllm:0.18.1-cu128`), or None for a tag that is not one (`latest`, a digest only).
-fn image_version(image: &str) -> Option<(u32, u32)> {
-    let reference = image.split('@').next().unwrap_or(image);
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    let (_, tag) = last.split_once(':')?;
-    let tag = tag.strip_prefix('v').unwrap_or(tag);
-    let (major, rest) = tag.split_once('.')?;
-    // The minor version runs to the next non-digit: `11.0`, `18-cu128`.
-    let minor = &rest[..rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len())];
-    Some((major.parse().ok()?, minor.parse().ok()?))
+/// LoRA adapters: names clients can send, once each, on an engine release that serves them.
+fn loras(
+    spec: &ModelPoolSpec,
+    release: &Release,
+    served_model_name: &str,
+    located: &Located<ModelPool>,
+    out: &mut Diagnostics,
+) -> Vec<(String, String)> {
+    if !spec.loras.is_empty() && !release.serves_lora() {
+        let version = release.version.map(|v| v.to_string()).unwrap_or_default();
+        out.push(
+            located.diagnostic(
+                Diagnostic::error(format!(
+                    "SGLang {version} cannot serve LoRA adapters: before 0.5.1 it refuses them unless CUDA graphs and the radix cache are off"
+                ))
+                .with_hint(format!("use SGLang {} or later", crate::engine::SGLANG_LORA_SINCE)),
+                "spec.loras",
+            ),
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, lora) in spec.loras.iter().enumerate() {
+        let at = FieldPath::parse("spec.loras").index(i);
+        let name_ok = !lora.name.is_empty()
+            && lora.name.len() <= 128
+            && lora
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !name_ok {
+            out.push(
+                Diagnostic::error(format!(
+                    "LoRA name \"{}\" must be 1-128 letters, digits, '.', '_' or '-'",
+                    lora.name
+                ))
+                .at(located.file, located.doc, at.clone().key("name")),
+            );
+        } else if !seen.insert(lora.name.as_str()) || lora.name == served_model_name {
+            out.push(
+                Diagnostic::error(format!(
+                    "LoRA name \"{}\" is used twice (adapters and the base model need distinct names)",
+                    lora.name
+                ))
+                .at(located.file, located.doc, at.clone().key("name")),
+            );
+        }
+        if lora.path.trim().is_empty() || lora.path.chars().any(char::is_whitespace) {
+            out.push(
+                Diagnostic::error(format!(
+                    "LoRA path \"{}\" must be a non-empty path or hub id without spaces",
+                    lora.path
+                ))
+                .at(located.file, located.doc, at.key("path")),
+            );
+        }
+    }
+    spec.loras
+        .iter()
+        .map(|l| (l.name.clone(), l.path.clone()))
+        .collect()
 }
 
 fn model_pool(
@@ -315,11 +532,13 @@ fn model_pool(
         .map(|(business, replicas)| Slice {
             business: business.clone(),
             replicas: *replicas,
+            max_replicas: None,
         })
         .collect();
     slices.push(Slice {
         business: UNASSIGNED.to_string(),
         replicas: spec.replicas.saturating_sub(assigned),
+        max_replicas: None,
     });
     for slice in &slices {
         let deployment = deployment_name(spec.engine, &model_tag, &slice.business);
@@ -351,7 +570,24 @@ fn model_pool(
         };
         out.push(located.diagnostic(Diagnostic::warning(w), at));
     }
-    let shutdown_timeout = shutdown_timeout(spec, &image, located, out);
+    let release = Release::new(spec.engine, &image);
+    if release.unsupported() {
+        let (name, oldest) = match spec.engine {
+            Engine::Vllm => ("vLLM", crate::engine::oldest_supported(Engine::Vllm)),
+            Engine::Sglang => ("SGLang", crate::engine::oldest_supported(Engine::Sglang)),
+        };
+        let version = release.version.map(|v| v.to_string()).unwrap_or_default();
+        out.push(
+            located.diagnostic(
+                Diagnostic::error(format!(
+                    "{name} {version} (image {image}) is older than the oldest release kiln supports ({oldest})"
+                ))
+                .with_hint("docs/modelpool.md lists the supported engine releases"),
+                if spec.image.is_some() { "spec.image" } else { "spec.engine" },
+            ),
+        );
+    }
+    let (pre_stop_seconds, shutdown_timeout, grace_seconds) = drain(spec, &release);
     let tensor_parallel_size = spec
         .gpu
         .tensor_parallel_size
@@ -390,7 +626,12 @@ fn model_pool(
             ));
         }
     }
-    let shm_size = spec.shm_size.clone().unwrap_or_else(|| "2Gi".to_string());
+    // Tensor-parallel workers exchange through /dev/shm (NCCL's shared-memory transport,
+    // vLLM's message queues): 2Gi per worker (docs/modelpool.md).
+    let shm_size = spec
+        .shm_size
+        .clone()
+        .unwrap_or_else(|| format!("{}Gi", 2 * u64::from(tensor_parallel_size.max(1))));
     if !is_quantity(&shm_size) {
         out.push(err(
             "spec.shmSize",
@@ -449,6 +690,23 @@ fn model_pool(
             ));
         }
     }
+    if let Some(class) = &spec.placement.priority_class_name
+        && !quantity::is_dns_label(class, 253)
+        && !class
+            .split('.')
+            .all(|part| quantity::is_dns_label(part, 63))
+    {
+        out.push(err(
+            "spec.placement.priorityClassName",
+            format!("\"{class}\" is not a valid PriorityClass name (a DNS subdomain)"),
+        ));
+    }
+    let served_model_name = spec
+        .served_model_name
+        .clone()
+        .unwrap_or_else(|| spec.model.clone());
+    let loras = loras(spec, &release, &served_model_name, located, out);
+    let autoscaling = pool_autoscaling(ctx, spec, &release, &mut slices, located, out);
     let source = ctx
         .sources
         .get(located.file)
@@ -462,10 +720,7 @@ fn model_pool(
         namespace,
         labels,
         annotations: pool.metadata.annotations.clone(),
-        served_model_name: spec
-            .served_model_name
-            .clone()
-            .unwrap_or_else(|| spec.model.clone()),
+        served_model_name,
         model_tag,
         image,
         slices,
@@ -475,10 +730,15 @@ fn model_pool(
             .clone()
             .unwrap_or_else(|| "nvidia.com/gpu".to_string()),
         tensor_parallel_size,
+        release,
         shutdown_timeout,
+        pre_stop_seconds,
+        grace_seconds,
         port: spec.port.unwrap_or_else(|| spec.engine.default_port()),
         shm_size,
         startup_seconds,
+        loras,
+        autoscaling,
         spec: spec.clone(),
     }
 }
@@ -755,23 +1015,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn image_versions() {
-        for (image, version) in [
-            ("vllm/vllm-openai:v0.11.0", Some((0, 11))),
-            ("vllm/vllm-openai:v0.18.0", Some((0, 18))),
-            ("registry.example.com:5000/ml/vllm:0.10.1.1", Some((0, 10))),
-            ("vllm/vllm-openai:v0.18-cu128", Some((0, 18))),
-            ("vllm/vllm-openai:v0.9.2@sha256:abc", Some((0, 9))),
-            ("vllm/vllm-openai:latest", None),
-            ("vllm/vllm-openai:nightly", None),
-            ("vllm/vllm-openai", None),
-            ("vllm/vllm-openai@sha256:abc", None),
-            ("registry.example.com:5000/vllm", None),
-            ("vllm/vllm-openai:v1", None),
-            ("vllm/vllm-openai:prod.2", None),
-        ] {
-            assert_eq!(image_version(image), version, "{image}");
-        }
+    fn target_quantities() {
+        assert_eq!(quantity_of(5.0).as_deref(), Some("5"));
+        assert_eq!(quantity_of(0.8).as_deref(), Some("800m"));
+        assert_eq!(quantity_of(2.5).as_deref(), Some("2500m"));
+        assert_eq!(quantity_of(0.0), None);
+        assert_eq!(quantity_of(-1.0), None);
+        assert_eq!(quantity_of(0.0001), None);
+        assert_eq!(quantity_of(f64::NAN), None);
+        assert_eq!(quantity_of(1e12), None);
     }
 
     #[test]

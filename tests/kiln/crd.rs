@@ -1,14 +1,35 @@
-//! Every FlinkDeployment kiln renders (fixtures and examples) is valid for the Flink
-//! operator 1.15.0 CRD, with unknown fields rejected.
+//! Every custom resource kiln renders (fixtures and examples) is valid for its CRD, with
+//! unknown fields rejected: FlinkDeployment (Flink operator 1.15.0), ScaledObject (KEDA
+//! 2.20.2), PodMonitor (Prometheus Operator v0.93.0).
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
 use crate::common::{case_dirs, documents, kiln, project_dir, read, run};
 
-fn crd() -> Value {
-    let path = project_dir().join("schemas/upstream/flinkdeployments.flink.apache.org-v1.yml");
+/// `(kind, apiVersion, CRD file under schemas/upstream)`.
+const CRDS: [(&str, &str, &str); 3] = [
+    (
+        "FlinkDeployment",
+        "flink.apache.org/v1beta1",
+        "flinkdeployments.flink.apache.org-v1.yml",
+    ),
+    (
+        "ScaledObject",
+        "keda.sh/v1alpha1",
+        "keda.sh_scaledobjects.yaml",
+    ),
+    (
+        "PodMonitor",
+        "monitoring.coreos.com/v1",
+        "monitoring.coreos.com_podmonitors.yaml",
+    ),
+];
+
+fn crd(file: &str) -> Value {
+    let path = project_dir().join("schemas/upstream").join(file);
     let text = std::fs::read_to_string(path).unwrap();
     serde_saphyr::from_str(&text).unwrap()
 }
@@ -36,30 +57,40 @@ fn close(schema: &mut Value) {
     }
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let mut schema = crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
-        // The API server validates these itself; the CRD schema leaves them out.
-        let properties = schema["properties"]
-            .as_object_mut()
-            .expect("root properties");
-        properties.insert(
-            "apiVersion".into(),
-            json!({"type": "string", "enum": ["flink.apache.org/v1beta1"]}),
-        );
-        properties.insert(
-            "kind".into(),
-            json!({"type": "string", "enum": ["FlinkDeployment"]}),
-        );
-        properties.insert("metadata".into(), json!({"type": "object"}));
-        close(&mut schema);
-        jsonschema::draft7::new(&schema).expect("the CRD schema compiles")
+fn validators() -> &'static BTreeMap<&'static str, jsonschema::Validator> {
+    static VALIDATORS: OnceLock<BTreeMap<&'static str, jsonschema::Validator>> = OnceLock::new();
+    VALIDATORS.get_or_init(|| {
+        CRDS.iter()
+            .map(|(kind, api_version, file)| {
+                let crd = crd(file);
+                let version = api_version.rsplit('/').next().unwrap();
+                let versions = crd["spec"]["versions"].as_array().unwrap();
+                let entry = versions
+                    .iter()
+                    .find(|v| v["name"] == version)
+                    .expect("the CRD serves the version kiln renders");
+                let mut schema = entry["schema"]["openAPIV3Schema"].clone();
+                // The API server validates these itself; the CRD schema leaves them out.
+                let properties = schema["properties"]
+                    .as_object_mut()
+                    .expect("root properties");
+                properties.insert(
+                    "apiVersion".into(),
+                    json!({"type": "string", "enum": [api_version]}),
+                );
+                properties.insert("kind".into(), json!({"type": "string", "enum": [kind]}));
+                properties.insert("metadata".into(), json!({"type": "object"}));
+                close(&mut schema);
+                let validator = jsonschema::draft7::new(&schema).expect("the CRD schema compiles");
+                (*kind, validator)
+            })
+            .collect()
     })
 }
 
 fn violations(object: &Value) -> Vec<String> {
-    validator()
+    let kind = object["kind"].as_str().unwrap_or_default();
+    validators()[kind]
         .iter_errors(object)
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect()
@@ -89,23 +120,49 @@ fn rendered_outputs() -> Vec<(String, String)> {
 }
 
 #[test]
-fn every_rendered_flink_deployment_matches_the_operator_crd() {
-    let mut checked = 0;
+fn every_rendered_custom_resource_matches_its_crd() {
+    let mut checked: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     for (name, text) in rendered_outputs() {
         for doc in documents(&text) {
-            if doc["kind"] != "FlinkDeployment" {
+            let Some((kind, _, _)) = CRDS.iter().find(|(k, _, _)| doc["kind"] == *k) else {
                 continue;
-            }
-            checked += 1;
+            };
+            *checked.entry(kind).or_default() += 1;
             let errors = violations(&doc);
             if !errors.is_empty() {
                 failures.push(format!("{name} {}: {errors:?}", doc["metadata"]["name"]));
             }
         }
     }
-    assert!(checked >= 30, "only {checked} FlinkDeployments checked");
+    let count = |kind: &str| checked.get(kind).copied().unwrap_or(0);
+    assert!(count("FlinkDeployment") >= 30, "{checked:?}");
+    assert!(count("ScaledObject") >= 1, "{checked:?}");
+    assert!(count("PodMonitor") >= 3, "{checked:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_closed_keda_and_prometheus_schemas_reject_misspelt_fields() {
+    let mut scaled = json!({
+        "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "a"},
+        "spec": {"scaleTargetRef": {"name": "d"}, "minReplicaCount": 1, "maxReplicaCount": 2,
+                 "triggers": [{"type": "prometheus", "metadata": {"query": "q"}}]}
+    });
+    assert!(violations(&scaled).is_empty(), "{:?}", violations(&scaled));
+    scaled["spec"]["minReplicas"] = json!(1);
+    assert_eq!(violations(&scaled).len(), 1);
+    let mut monitor = json!({
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": {"name": "a"},
+        "spec": {"selector": {}, "podMetricsEndpoints": [{"port": "http"}]}
+    });
+    assert!(
+        violations(&monitor).is_empty(),
+        "{:?}",
+        violations(&monitor)
+    );
+    monitor["spec"]["podMetricsEndpoints"][0]["paht"] = json!("/metrics");
+    assert_eq!(violations(&monitor).len(), 1);
 }
 
 #[test]
@@ -135,7 +192,7 @@ fn the_closed_schema_rejects_a_misspelt_field() {
 
 #[test]
 fn supported_flink_versions_are_the_crd_enum() {
-    let crd = crd();
+    let crd = crd(CRDS[0].2);
     let enum_values: Vec<String> =
         crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
             ["flinkVersion"]["enum"]

@@ -153,75 +153,118 @@ fn render_one(path: &str, spec: String) -> render::Outcome {
     render::render(sources, Diagnostics::new(), &NoFiles, &Options::default())
 }
 
-/// vLLM's `--shutdown-timeout` exists since v0.18.0: an image tagged with an older version
-/// gets no flag (`vllm serve` would refuse to start) and a grace period without it, and a
-/// warning only when the spec asked for a timeout; any other tag gets the flag.
+/// The drain covers an in-flight request on every release: vLLM 0.18.0+ waits for it with
+/// `--shutdown-timeout`, SGLang drains on SIGTERM by itself, older vLLM (which aborts on
+/// SIGTERM) gets the wait added to its preStop sleep. The grace period covers it all.
 #[test]
-fn shutdown_timeout_follows_the_vllm_version() {
-    // (image, drain, expected flag value, expected grace period, warns)
+fn drain_follows_the_engine_release() {
+    // (engine, image, drain, expected flag value, preStop sleep, grace period)
     let cases = [
-        ("vllm/vllm-openai:v0.11.0", "", None, 30, false),
         (
+            "vllm",
+            "vllm/vllm-openai:v0.11.0",
+            "",
+            None,
+            Some("130"),
+            145,
+        ),
+        (
+            "vllm",
             "vllm/vllm-openai:v0.11.0",
             "drain: {shutdownTimeoutSeconds: 45}",
             None,
-            30,
-            true,
+            Some("55"),
+            70,
         ),
         (
+            "vllm",
             "vllm/vllm-openai:v0.11.0",
             "drain: {shutdownTimeoutSeconds: 0}",
             None,
+            Some("10"),
             30,
-            false,
         ),
         (
+            "vllm",
             "vllm/vllm-openai:v0.17.1",
-            "drain: {shutdownTimeoutSeconds: 45}",
+            "drain: {shutdownTimeoutSeconds: 45, preStopSeconds: 0}",
             None,
-            30,
-            true,
+            Some("45"),
+            60,
         ),
-        ("vllm/vllm-openai:v0.18.0", "", Some("30"), 55, false),
         (
+            "vllm",
+            "vllm/vllm-openai:v0.18.0",
+            "",
+            Some("120"),
+            Some("10"),
+            145,
+        ),
+        (
+            "vllm",
             "vllm/vllm-openai:v0.18.0",
             "drain: {shutdownTimeoutSeconds: 45}",
             Some("45"),
+            Some("10"),
             70,
-            false,
         ),
         (
+            "vllm",
             "vllm/vllm-openai:v0.18.0",
-            "drain: {shutdownTimeoutSeconds: 0}",
+            "drain: {shutdownTimeoutSeconds: 0, preStopSeconds: 0}",
+            None,
             None,
             30,
-            false,
         ),
-        ("vllm/vllm-openai:v1.2.0", "", Some("30"), 55, false),
-        ("vllm/vllm-openai@sha256:0123", "", Some("30"), 55, false),
         (
+            "vllm",
+            "vllm/vllm-openai:v1.2.0",
+            "",
+            Some("120"),
+            Some("10"),
+            145,
+        ),
+        (
+            "vllm",
+            "vllm/vllm-openai@sha256:0123",
+            "",
+            Some("120"),
+            Some("10"),
+            145,
+        ),
+        (
+            "vllm",
             "registry.example.com/ml/vllm:prod",
             "",
-            Some("30"),
-            55,
-            false,
+            Some("120"),
+            Some("10"),
+            145,
+        ),
+        (
+            "sglang",
+            "lmsysorg/sglang:v0.4.0",
+            "",
+            None,
+            Some("10"),
+            145,
+        ),
+        (
+            "sglang",
+            "lmsysorg/sglang:v0.5.4",
+            "drain: {shutdownTimeoutSeconds: 45}",
+            None,
+            Some("10"),
+            70,
         ),
     ];
-    for (image, drain, flag, grace, warns) in cases {
+    for (engine, image, drain, flag, pre_stop, grace) in cases {
         let spec = format!(
-            "apiVersion: kiln.dev/v1alpha1\nkind: ModelPool\nmetadata: {{name: pool, namespace: ns}}\nspec:\n  engine: vllm\n  model: m\n  image: \"{image}\"\n  replicas: 1\n  {drain}\n"
+            "apiVersion: kiln.dev/v1alpha1\nkind: ModelPool\nmetadata: {{name: pool, namespace: ns}}\nspec:\n  engine: {engine}\n  model: m\n  image: \"{image}\"\n  replicas: 1\n  {drain}\n"
         );
         let outcome = render_one("pool.yaml", spec);
         let case = format!("{image} {drain}");
-        assert!(!outcome.has_errors(), "{case}: {:?}", outcome.diagnostics);
-        let timeout_warnings = outcome
-            .diagnostics
-            .iter()
-            .filter(|d| d.message.contains("has no --shutdown-timeout"))
-            .count();
-        assert_eq!(
-            timeout_warnings,
-            usize::from(warns),
+        assert!(
+            outcome.diagnostics.is_empty(),
             "{case}: {:?}",
             outcome.diagnostics
         );
@@ -242,6 +285,8 @@ fn shutdown_timeout_follows_the_vllm_version() {
             .position(|a| *a == "--shutdown-timeout")
             .map(|i| args[i + 1]);
         assert_eq!(value, flag, "{case}: {args:?}");
+        let sleep = pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1].as_str();
+        assert_eq!(sleep, pre_stop, "{case}");
         assert_eq!(pod["terminationGracePeriodSeconds"], grace, "{case}");
     }
 }
