@@ -287,6 +287,31 @@ fn pool_capacity_per_business() {
     );
 }
 
+/// An autoscaled slice shows its range, read from its ScaledObject or HPA: a new maximum, an
+/// engine switch that keeps the range (no note), and autoscaling turned off.
+#[test]
+fn pool_slice_ranges() {
+    let autoscaled = |max: u32, engine: &str| {
+        format!(
+            "{}  autoscaling: {{engine: {engine}, prometheus: 'http://prom:9090', max: {{production: {max}}}}}\n",
+            pool(2, 4)
+        )
+    };
+    let repo = Repo::new(&[("pool.yaml", &autoscaled(6, "keda"))]);
+    repo.write("pool.yaml", &autoscaled(8, "keda"));
+    let first = notes(&repo.diff(&["--base", "main", "--format=json"]));
+    assert_eq!(first, ["capacity: business capacity: production 2-6 → 2-8"]);
+    repo.write("pool.yaml", &autoscaled(6, "kubernetes"));
+    let switched = notes(&repo.diff(&["--base", "main", "--format=json"]));
+    assert!(
+        switched.iter().all(|n| !n.starts_with("capacity")),
+        "{switched:?}"
+    );
+    repo.write("pool.yaml", &pool(2, 4));
+    let off = notes(&repo.diff(&["--base", "main", "--format=json"]));
+    assert_eq!(off, ["capacity: business capacity: production 2-6 → 2"]);
+}
+
 #[test]
 fn exposure_widened() {
     let repo = Repo::new(&[
