@@ -54,10 +54,7 @@ pub fn expand(plan: &PoolPlan) -> Vec<Object> {
             objects.push(object(disruption_budget(plan, &stamp, slice)));
         }
         if let (Some(autoscaling), Some(max)) = (&plan.autoscaling, slice.max_replicas) {
-            objects.push(object(match autoscaling.engine {
-                AutoscalingEngine::Keda => scaled_object(plan, &stamp, slice, max, autoscaling),
-                AutoscalingEngine::Kubernetes => hpa(plan, &stamp, slice, max, autoscaling),
-            }));
+            objects.push(object(autoscaler(plan, &stamp, slice, max, autoscaling)));
         }
     }
     if plan.autoscaling.is_some() {
@@ -99,8 +96,11 @@ pub fn slice_query(plan: &PoolPlan, business: &str, metric_name: &str) -> String
     )
 }
 
-/// A KEDA ScaledObject on a slice's Deployment: a Prometheus trigger on the slice's own pods.
-fn scaled_object(
+/// The autoscaler of a slice's Deployment, from the assigned count up to `max`: a KEDA
+/// ScaledObject with a Prometheus trigger on the slice's own pods, or an HPA on the engine's
+/// metric as a Pods metric (served by a custom-metrics adapter such as prometheus-adapter
+/// under the Prometheus name).
+fn autoscaler(
     plan: &PoolPlan,
     stamp: &Stamp<'_>,
     slice: &Slice,
@@ -108,44 +108,33 @@ fn scaled_object(
     autoscaling: &PoolAutoscalingPlan,
 ) -> Value {
     let name = plan.deployment_name(&slice.business);
-    let mut meta = stamp.object_meta(&name, &plan.namespace);
-    meta.labels = Some(slice_labels(plan, stamp, &slice.business));
-    json!({
-        "apiVersion": KEDA_API_VERSION,
-        "kind": "ScaledObject",
-        "metadata": to_value(&meta),
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-            "minReplicaCount": slice.replicas,
-            "maxReplicaCount": max,
-            "triggers": [{
-                "type": "prometheus",
-                "metricType": "AverageValue",
-                "metadata": {
-                    "serverAddress": autoscaling.prometheus.clone().unwrap_or_default(),
-                    "query": slice_query(plan, &slice.business, autoscaling.metric_name),
-                    "threshold": autoscaling.target,
-                },
-            }],
-        },
-    })
-}
-
-/// An HPA on a slice's Deployment, on the engine's metric as a Pods metric (served by a
-/// custom-metrics adapter such as prometheus-adapter under the Prometheus name).
-fn hpa(
-    plan: &PoolPlan,
-    stamp: &Stamp<'_>,
-    slice: &Slice,
-    max: u32,
-    autoscaling: &PoolAutoscalingPlan,
-) -> Value {
-    let name = plan.deployment_name(&slice.business);
+    let metadata = ObjectMeta {
+        labels: Some(slice_labels(plan, stamp, &slice.business)),
+        ..stamp.object_meta(&name, &plan.namespace)
+    };
+    if autoscaling.engine == AutoscalingEngine::Keda {
+        return json!({
+            "apiVersion": KEDA_API_VERSION,
+            "kind": "ScaledObject",
+            "metadata": to_value(&metadata),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                "minReplicaCount": slice.replicas,
+                "maxReplicaCount": max,
+                "triggers": [{
+                    "type": "prometheus",
+                    "metricType": "AverageValue",
+                    "metadata": {
+                        "serverAddress": autoscaling.prometheus.clone().unwrap_or_default(),
+                        "query": slice_query(plan, &slice.business, autoscaling.metric_name),
+                        "threshold": autoscaling.target,
+                    },
+                }],
+            },
+        });
+    }
     to_value(&HorizontalPodAutoscaler {
-        metadata: ObjectMeta {
-            labels: Some(slice_labels(plan, stamp, &slice.business)),
-            ..stamp.object_meta(&name, &plan.namespace)
-        },
+        metadata,
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".to_string()),
