@@ -3,6 +3,13 @@
 //! git runs as a subprocess with an argument list (no shell). The revision's files under the
 //! root are listed with `git ls-tree` and read with one `git cat-file --batch` into a fresh
 //! temporary folder; the working tree and the index are never touched.
+//!
+//! A revision is untrusted input (a pull request's commit): its tree may be crafted with
+//! `git mktree` to hold a symlink and a folder of the same name, or a blob of any size. So the
+//! checkout never follows a link it wrote (every folder is created one component at a time and
+//! must be a real folder, every file is created new), and a blob larger than the loader would
+//! read is written as a sparse file of its size, never as data: the loader then refuses it as
+//! it refuses the same file in a working tree.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -74,23 +81,28 @@ pub fn resolve(top: &Path, revision: &str) -> Result<String, GitError> {
 /// Regular files and symlinks are written; submodules are skipped.
 pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(), GitError> {
     let mut ls = git(top);
-    ls.args(["ls-tree", "-r", "-z", "--full-tree", commit, "--"]);
+    ls.args(["ls-tree", "-r", "-l", "-z", "--full-tree", commit, "--"]);
     ls.arg(if inside.is_empty() {
         ".".to_string()
     } else {
         inside.to_string()
     });
     let listing = output(&mut ls)?;
-    let mut entries: Vec<(String, String, String)> = Vec::new();
+    let mut entries: Vec<(String, String, String, u64)> = Vec::new();
     for record in listing.split('\0').filter(|r| !r.is_empty()) {
         let Some((meta, path)) = record.split_once('\t') else {
             continue;
         };
-        let mut parts = meta.split(' ');
-        let (mode, kind, object) = (
+        // `<mode> <kind> <object> <size, right-aligned>`
+        let mut parts = meta.split(' ').filter(|p| !p.is_empty());
+        let (mode, kind, object, size) = (
             parts.next().unwrap_or(""),
             parts.next().unwrap_or(""),
             parts.next().unwrap_or(""),
+            parts
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0),
         );
         if kind != "blob" {
             continue;
@@ -106,7 +118,15 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         if relative.split('/').any(|c| c == ".." || c.is_empty()) {
             continue;
         }
-        entries.push((mode.to_string(), object.to_string(), relative));
+        entries.push((mode.to_string(), object.to_string(), relative, size));
+    }
+    // Blobs the loader would refuse unread are not fetched at all.
+    entries.retain(|(_, _, _, size)| *size <= crate::load::MAX_FILE_SIZE);
+    for (_, _, relative, size) in &entries_over_limit(&listing, inside) {
+        let target = private_path(into, relative)?;
+        let file = create_new(&target, relative)?;
+        file.set_len(*size)
+            .map_err(|e| GitError::Failed(format!("{relative}: {e}")))?;
     }
     let mut batch = git(top)
         .args(["cat-file", "--batch"])
@@ -119,7 +139,7 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         .stdin
         .take()
         .ok_or_else(|| GitError::Failed("no stdin".into()))?;
-    let objects: Vec<String> = entries.iter().map(|(_, o, _)| o.clone()).collect();
+    let objects: Vec<String> = entries.iter().map(|(_, o, _, _)| o.clone()).collect();
     let writer = std::thread::spawn(move || {
         for object in objects {
             if writeln!(stdin, "{object}").is_err() {
@@ -133,7 +153,7 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
             .take()
             .ok_or_else(|| GitError::Failed("no stdout".into()))?,
     );
-    for (mode, _, relative) in &entries {
+    for (mode, _, relative, _) in &entries {
         let mut header = String::new();
         reader
             .read_line(&mut header)
@@ -144,10 +164,7 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| GitError::Failed(format!("unexpected cat-file output: {header}")))?;
         let failed = |e: std::io::Error| GitError::Failed(e.to_string());
-        let target = into.join(relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(failed)?;
-        }
+        let target = private_path(into, relative)?;
         // Streamed, never held whole: a revision may hold blobs of any size (the loader
         // bounds what it reads later).
         let mut blob = (&mut reader).take(size);
@@ -156,7 +173,7 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
             blob.read_to_string(&mut link).map_err(failed)?;
             std::os::unix::fs::symlink(link, &target).map_err(failed)?;
         } else {
-            let mut file = std::fs::File::create(&target).map_err(failed)?;
+            let mut file = create_new(&target, relative)?;
             let copied = std::io::copy(&mut blob, &mut file).map_err(failed)?;
             if copied != size {
                 return Err(GitError::Failed(format!(
@@ -171,4 +188,79 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
     let _ = writer.join();
     let _ = batch.wait();
     Ok(())
+}
+
+/// The entries of a listing whose blobs are larger than the loader reads.
+fn entries_over_limit(listing: &str, inside: &str) -> Vec<(String, String, String, u64)> {
+    let mut over = Vec::new();
+    for record in listing.split('\0').filter(|r| !r.is_empty()) {
+        let Some((meta, path)) = record.split_once('\t') else {
+            continue;
+        };
+        let parts: Vec<&str> = meta.split(' ').filter(|p| !p.is_empty()).collect();
+        let [mode, "blob", object, size] = parts.as_slice() else {
+            continue;
+        };
+        let Ok(size) = size.parse::<u64>() else {
+            continue;
+        };
+        let relative = if inside.is_empty() {
+            Some(path)
+        } else {
+            path.strip_prefix(inside).and_then(|p| p.strip_prefix('/'))
+        };
+        if let Some(relative) = relative
+            && size > crate::load::MAX_FILE_SIZE
+            && *mode != "120000"
+            && !relative.split('/').any(|c| c == ".." || c.is_empty())
+        {
+            over.push((
+                (*mode).to_string(),
+                (*object).to_string(),
+                relative.to_string(),
+                size,
+            ));
+        }
+    }
+    over
+}
+
+/// `into/relative`, with every folder on the way created inside `into` as a real folder: a
+/// component that already exists as a link or a file (a crafted tree can hold `evil` as a
+/// symlink and `evil/x.yaml`) is an error, never followed.
+fn private_path(into: &Path, relative: &str) -> Result<PathBuf, GitError> {
+    let mut path = into.to_path_buf();
+    let components: Vec<&str> = relative.split('/').collect();
+    let (file, folders) = components
+        .split_last()
+        .ok_or_else(|| GitError::Failed("an empty path in the revision's tree".into()))?;
+    for folder in folders {
+        path.push(folder);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_dir() => {}
+            Ok(_) => {
+                return Err(GitError::Failed(format!(
+                    "the revision's tree holds {relative} below {}, which is not a folder (a crafted tree?)",
+                    folders.join("/")
+                )));
+            }
+            Err(_) => std::fs::create_dir(&path)
+                .map_err(|e| GitError::Failed(format!("{relative}: {e}")))?,
+        }
+    }
+    path.push(file);
+    Ok(path)
+}
+
+/// A new file: never an existing one, never through a link.
+fn create_new(path: &Path, relative: &str) -> Result<std::fs::File, GitError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            GitError::Failed(format!(
+                "{relative}: {e} (does the revision's tree name it twice?)"
+            ))
+        })
 }

@@ -641,3 +641,81 @@ fn base_checkout_keeps_symlinks_and_large_files() {
     // The ConfigMap holding the SQL is identical on both sides: the symlink was followed.
     assert_eq!(changes, ["FlinkDeployment"], "{}", result.stdout);
 }
+
+/// git's output for plumbing commands that print an object id.
+fn git_out(dir: &Path, args: &[&str], stdin: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("git is required");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A crafted base revision (built with `git mktree`) whose tree holds a symlink `evil` to a
+/// folder outside and a folder `evil/` with a file: `kiln diff` must write nothing there, fail
+/// with exit 2 and print nothing on stdout. A blob larger than the loader reads is refused as
+/// in a working tree, not written out.
+#[test]
+fn a_crafted_base_tree_writes_nothing_outside() {
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", ""))]);
+    let victim = tempfile::tempdir().unwrap();
+    let top = &repo.top;
+    let blob = |text: &[u8]| git_out(top, &["hash-object", "-w", "--stdin"], text);
+    let pwned = blob(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pwned}\n");
+    let link = blob(victim.path().to_str().unwrap().as_bytes());
+    let config = blob(KILN_YAML.as_bytes());
+    let inner = git_out(
+        top,
+        &["mktree"],
+        format!("100644 blob {pwned}\tpwned.yaml\n").as_bytes(),
+    );
+    let app = git_out(
+        top,
+        &["mktree"],
+        format!(
+            "120000 blob {link}\tevil\n040000 tree {inner}\tevil\n100644 blob {config}\tkiln.yaml\n"
+        )
+        .as_bytes(),
+    );
+    let apps = git_out(
+        top,
+        &["mktree"],
+        format!("040000 tree {app}\tapp\n").as_bytes(),
+    );
+    let root = git_out(
+        top,
+        &["mktree"],
+        format!("040000 tree {apps}\tapps\n").as_bytes(),
+    );
+    let commit = git_out(top, &["commit-tree", &root, "-m", "crafted"], b"");
+    let result = repo.diff(&["--base", &commit]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.stdout.is_empty(), "{}", result.stdout);
+    assert!(
+        result.stderr.contains("evil/pwned.yaml") && result.stderr.contains("not a folder"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(
+        fs::read_dir(victim.path()).unwrap().count(),
+        0,
+        "a file was written outside"
+    );
+
+    // A 5 MiB YAML blob on the base: the same "too large" error as in a working tree.
+    let big = format!("# {}\n", "x".repeat(5 * 1024 * 1024));
+    let repo = Repo::new(&[("big.yaml", &big)]);
+    repo.write("big.yaml", "# small\n");
+    let result = repo.diff(&["--base", "main"]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.stderr.contains("big.yaml"), "{}", result.stderr);
+    assert!(result.stderr.contains("MiB"), "{}", result.stderr);
+}
