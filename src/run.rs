@@ -111,13 +111,18 @@ fn write_stdout(text: &str) -> i32 {
 /// When stdout is a pipe, make its buffer large enough for `bytes` (up to the system's limit
 /// for unprivileged processes, usually 1 MiB): with the default 64 KiB, a large render waits
 /// on its reader (Argo CD, CI) after every 64 KiB instead of writing and exiting. Best effort:
-/// anything else, or a refusal, leaves stdout as it is.
+/// anything else, or a refusal, leaves stdout as it is. Linux only (F_SETPIPE_SZ); elsewhere
+/// stdout stays as it is.
+#[cfg(target_os = "linux")]
 fn widen_pipe(stdout: &impl std::os::fd::AsFd, bytes: usize) {
     const MOST: usize = 1 << 20;
     if bytes > 1 << 16 {
         let _ = rustix::pipe::fcntl_setpipe_size(stdout, bytes.min(MOST));
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+fn widen_pipe(_stdout: &impl std::os::fd::AsFd, _bytes: usize) {}
 
 /// Write the objects to stdout as they are, without building the whole text first.
 fn write_objects(objects: &[crate::expand::Object], format: Format) -> i32 {
@@ -466,9 +471,10 @@ fn check_command(args: &CheckArgs) -> i32 {
 struct Scratch(PathBuf);
 
 impl Scratch {
-    /// In memory (`/dev/shm`) when the machine has it with room to spare (512 MiB; Docker's
-    /// default of 64 MiB is not enough) — creating a thousand files on a disk file system costs
-    /// more than rendering them — else in the temporary folder.
+    /// On Linux in memory (`/dev/shm`) when the machine has it with room to spare (512 MiB;
+    /// Docker's default of 64 MiB is not enough) — creating a thousand files on a disk file
+    /// system costs more than rendering them — else (and on other systems) in the temporary
+    /// folder.
     fn new() -> std::io::Result<Scratch> {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -476,14 +482,19 @@ impl Scratch {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let name = format!("kiln-diff-{}-{n}-{nanos}", std::process::id());
-        let shm = Path::new("/dev/shm");
-        let roomy = rustix::fs::statvfs(shm)
-            .is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) >= 512 * 1024 * 1024);
-        let parent = if roomy {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
+        #[cfg(target_os = "linux")]
+        let parent = {
+            let shm = Path::new("/dev/shm");
+            let roomy = rustix::fs::statvfs(shm)
+                .is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) >= 512 * 1024 * 1024);
+            if roomy {
+                shm.to_path_buf()
+            } else {
+                std::env::temp_dir()
+            }
         };
+        #[cfg(not(target_os = "linux"))]
+        let parent = std::env::temp_dir();
         let path = parent.join(name);
         std::fs::create_dir(&path)?;
         Ok(Scratch(path))
@@ -841,7 +852,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::widen_pipe;
 
