@@ -160,6 +160,34 @@ impl Release {
         words.iter().map(ToString::to_string).collect()
     }
 
+    /// The arguments that name the model and where to listen: `vllm serve` takes the model
+    /// as its positional argument (and listens on every address); SGLang wants `--model-path`
+    /// and `--host 0.0.0.0` (it listens on 127.0.0.1 by default).
+    pub fn model_args(&self, model: &str) -> Vec<String> {
+        match self.engine {
+            Engine::Vllm => vec![model.to_string()],
+            Engine::Sglang => ["--model-path", model, "--host", "0.0.0.0"]
+                .map(ToString::to_string)
+                .to_vec(),
+        }
+    }
+
+    /// The flag of the context length (`engineArgs.maxModelLen`).
+    pub fn context_length_flag(&self) -> &'static str {
+        match self.engine {
+            Engine::Vllm => "--max-model-len",
+            Engine::Sglang => "--context-length",
+        }
+    }
+
+    /// The flag of the share of GPU memory to use (`engineArgs.gpuMemoryUtilization`).
+    pub fn memory_fraction_flag(&self) -> &'static str {
+        match self.engine {
+            Engine::Vllm => "--gpu-memory-utilization",
+            Engine::Sglang => "--mem-fraction-static",
+        }
+    }
+
     /// The flag of the tensor-parallel size (full names only: SGLang's `--tp` works only as an
     /// argparse prefix of `--tp-size`).
     pub fn tensor_parallel_flag(&self) -> &'static str {

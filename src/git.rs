@@ -88,7 +88,7 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         inside.to_string()
     });
     let listing = output(&mut ls)?;
-    let mut entries: Vec<(String, String, String, u64)> = Vec::new();
+    let mut entries: Vec<(String, String, String, u64)> = Vec::new(); // mode, object, path, size
     for record in listing.split('\0').filter(|r| !r.is_empty()) {
         let Some((meta, path)) = record.split_once('\t') else {
             continue;
@@ -121,8 +121,10 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         entries.push((mode.to_string(), object.to_string(), relative, size));
     }
     // Blobs the loader would refuse unread are not fetched at all.
-    entries.retain(|(_, _, _, size)| *size <= crate::load::MAX_FILE_SIZE);
-    for (_, _, relative, size) in &entries_over_limit(&listing, inside) {
+    let (large, entries): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|(mode, _, _, size)| *size > crate::load::MAX_FILE_SIZE && mode != "120000");
+    for (_, _, relative, size) in &large {
         let target = private_path(into, relative)?;
         let file = create_new(&target, relative)?;
         file.set_len(*size)
@@ -188,41 +190,6 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
     let _ = writer.join();
     let _ = batch.wait();
     Ok(())
-}
-
-/// The entries of a listing whose blobs are larger than the loader reads.
-fn entries_over_limit(listing: &str, inside: &str) -> Vec<(String, String, String, u64)> {
-    let mut over = Vec::new();
-    for record in listing.split('\0').filter(|r| !r.is_empty()) {
-        let Some((meta, path)) = record.split_once('\t') else {
-            continue;
-        };
-        let parts: Vec<&str> = meta.split(' ').filter(|p| !p.is_empty()).collect();
-        let [mode, "blob", object, size] = parts.as_slice() else {
-            continue;
-        };
-        let Ok(size) = size.parse::<u64>() else {
-            continue;
-        };
-        let relative = if inside.is_empty() {
-            Some(path)
-        } else {
-            path.strip_prefix(inside).and_then(|p| p.strip_prefix('/'))
-        };
-        if let Some(relative) = relative
-            && size > crate::load::MAX_FILE_SIZE
-            && *mode != "120000"
-            && !relative.split('/').any(|c| c == ".." || c.is_empty())
-        {
-            over.push((
-                (*mode).to_string(),
-                (*object).to_string(),
-                relative.to_string(),
-                size,
-            ));
-        }
-    }
-    over
 }
 
 /// `into/relative`, with every folder on the way created inside `into` as a real folder: a

@@ -28,7 +28,7 @@ use super::{Object, Stamp, to_value};
 use crate::allocation::UNASSIGNED;
 use crate::spec::AutoscalingEngine;
 use crate::spec::business_service::Exposure;
-use crate::spec::model_pool::{Engine, Spread};
+use crate::spec::model_pool::Spread;
 use crate::validate::pools::{PoolAutoscalingPlan, PoolPlan, ServicePlan, Slice};
 
 pub const MODEL_LABEL: &str = "model";
@@ -213,21 +213,7 @@ pub fn engine_command(plan: &PoolPlan) -> (Vec<String>, Vec<String>) {
     let spec = &plan.spec;
     let release = &plan.release;
     let a = &spec.engine_args;
-    let (mut args, context, memory): (Vec<String>, _, _) = match spec.engine {
-        // `vllm serve` takes the model as its positional argument.
-        Engine::Vllm => (
-            vec![spec.model.clone()],
-            "--max-model-len",
-            "--gpu-memory-utilization",
-        ),
-        Engine::Sglang => (
-            ["--model-path", &spec.model, "--host", "0.0.0.0"]
-                .map(ToString::to_string)
-                .to_vec(),
-            "--context-length",
-            "--mem-fraction-static",
-        ),
-    };
+    let mut args = release.model_args(&spec.model);
     let mut push = |flag: &str, value: String| {
         args.push(flag.to_string());
         args.push(value);
@@ -239,10 +225,10 @@ pub fn engine_command(plan: &PoolPlan) -> (Vec<String>, Vec<String>) {
         plan.tensor_parallel_size.to_string(),
     );
     if let Some(n) = a.max_model_len {
-        push(context, n.to_string());
+        push(release.context_length_flag(), n.to_string());
     }
     if let Some(u) = a.gpu_memory_utilization {
-        push(memory, u.to_string());
+        push(release.memory_fraction_flag(), u.to_string());
     }
     if let Some(dtype) = &a.dtype {
         push("--dtype", dtype.clone());

@@ -213,6 +213,14 @@ impl Engine {
         }
     }
 
+    /// The engine's name as its project writes it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Engine::Vllm => "vLLM",
+            Engine::Sglang => "SGLang",
+        }
+    }
+
     pub fn default_port(self) -> u32 {
         match self {
             Engine::Vllm => 8000,

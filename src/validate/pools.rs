@@ -418,7 +418,8 @@ fn loras(
         out.push(
             located.diagnostic(
                 Diagnostic::error(format!(
-                    "SGLang {version} cannot serve LoRA adapters: before 0.5.1 it refuses them unless CUDA graphs and the radix cache are off"
+                    "SGLang {version} cannot serve LoRA adapters: before {since} it refuses them unless CUDA graphs and the radix cache are off",
+                    since = crate::engine::SGLANG_LORA_SINCE
                 ))
                 .with_hint(format!("use SGLang {} or later", crate::engine::SGLANG_LORA_SINCE)),
                 "spec.loras",
@@ -442,13 +443,21 @@ fn loras(
                 ))
                 .at(located.file, located.doc, at.clone().key("name")),
             );
-        } else if !seen.insert(lora.name.as_str()) || lora.name == served_model_name {
+        } else if lora.name == served_model_name {
             out.push(
                 Diagnostic::error(format!(
-                    "LoRA name \"{}\" is used twice (adapters and the base model need distinct names)",
+                    "LoRA name \"{}\" is the served model name: clients could not ask for the base model",
                     lora.name
                 ))
                 .at(located.file, located.doc, at.clone().key("name")),
+            );
+        } else if !seen.insert(lora.name.as_str()) {
+            out.push(
+                Diagnostic::error(format!("LoRA name \"{}\" is used twice", lora.name)).at(
+                    located.file,
+                    located.doc,
+                    at.clone().key("name"),
+                ),
             );
         }
         if lora.path.trim().is_empty() || lora.path.chars().any(char::is_whitespace) {
@@ -572,10 +581,8 @@ fn model_pool(
     }
     let release = Release::new(spec.engine, &image);
     if release.unsupported() {
-        let (name, oldest) = match spec.engine {
-            Engine::Vllm => ("vLLM", crate::engine::oldest_supported(Engine::Vllm)),
-            Engine::Sglang => ("SGLang", crate::engine::oldest_supported(Engine::Sglang)),
-        };
+        let name = spec.engine.display_name();
+        let oldest = crate::engine::oldest_supported(spec.engine);
         let version = release.version.map(|v| v.to_string()).unwrap_or_default();
         out.push(
             located.diagnostic(
