@@ -28,6 +28,7 @@ pub mod schema;
 pub mod selector;
 pub mod source;
 pub mod spec;
+pub mod sql;
 pub mod status;
 pub mod suggest;
 pub mod validate;

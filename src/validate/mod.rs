@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::catalog::{self, FlinkVersion, Profile};
 use crate::config::{self, Config};
 use crate::cron;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::load::Files;
 use crate::parse::Located;
 use crate::path::FieldPath;
@@ -20,6 +20,7 @@ use crate::spec::FlinkJob;
 use crate::spec::flink_job::{
     AutoscalingMode, Env, JobType, ScheduleEntry, SqlRunner, UpgradeMode,
 };
+use crate::sql;
 use crate::suggest;
 
 /// `flinkConfiguration` keys the operator owns; setting them breaks the deployment.
@@ -508,26 +509,36 @@ fn flink_job(
                         None
                     }
                     (Some(file), None) => match ctx.files.read_referenced(&source, file) {
-                        Ok((_, text)) => Some(text),
+                        Ok((path, text)) => {
+                            let script = sql::without_bom(&text).0.to_string();
+                            out.extend(sql_problems(&script, sql.runner, |problem| {
+                                let (line, column) = sql::position(&script, problem.offset);
+                                sql_diagnostic(problem)
+                                    .in_file(path.clone())
+                                    .with_position(line, column)
+                            }));
+                            Some(script)
+                        }
                         Err(e) => {
                             out.push(err("spec.sql.file", e.to_string()));
                             None
                         }
                     },
-                    (None, Some(statements)) => Some(statements.clone()),
+                    (None, Some(statements)) => {
+                        let script = sql::without_bom(statements).0;
+                        out.extend(sql_problems(script, sql.runner, |mut problem| {
+                            let (line, column) = sql::position(script, problem.offset);
+                            if !script.trim().is_empty() {
+                                problem.message = format!(
+                                    "{} (line {line}, column {column} of the script)",
+                                    problem.message
+                                );
+                            }
+                            located.diagnostic(sql_diagnostic(problem), "spec.sql.statements")
+                        }));
+                        Some(script.to_string())
+                    }
                 };
-                if let Some(script) = &sql_script
-                    && script.trim().is_empty()
-                {
-                    out.push(err(
-                        if sql.file.is_some() {
-                            "spec.sql.file"
-                        } else {
-                            "spec.sql.statements"
-                        },
-                        "the SQL script is empty".into(),
-                    ));
-                }
                 if sql.runner == SqlRunner::Python && version.is_some_and(|v| v.patch.is_none()) {
                     out.push(err(
                         "spec.flinkVersion",
@@ -1046,6 +1057,26 @@ pub fn label_problem(key: &str, value: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// The problems `kiln check` finds in a SQL script, as diagnostics placed by `place`.
+fn sql_problems(
+    script: &str,
+    runner: SqlRunner,
+    place: impl Fn(sql::Problem) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    sql::check(script, runner).into_iter().map(place).collect()
+}
+
+fn sql_diagnostic(problem: sql::Problem) -> Diagnostic {
+    let diagnostic = match problem.severity {
+        Severity::Error => Diagnostic::error(problem.message),
+        Severity::Warning => Diagnostic::warning(problem.message),
+    };
+    match problem.hint {
+        Some(hint) => diagnostic.with_hint(hint),
+        None => diagnostic,
+    }
 }
 
 #[cfg(test)]

@@ -622,7 +622,7 @@ fn base_checkout_keeps_symlinks_and_large_files() {
     let sql_job = "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {name: q}\nspec:\n  type: sql\n  sql: {file: sql/q.sql}\n";
     let repo = Repo::new(&[
         ("jobs/q.yaml", sql_job),
-        ("shared/q.sql", "SELECT 1;\n"),
+        ("shared/q.sql", "INSERT INTO t SELECT 1;\n"),
         ("data/blob.bin", &"x".repeat(6 * 1024 * 1024)),
     ]);
     fs::create_dir_all(repo.app.join("jobs/sql")).unwrap();

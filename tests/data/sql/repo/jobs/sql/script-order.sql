@@ -1,0 +1,13 @@
+CREATE CATALOG side WITH ('type' = 'generic_in_memory');
+USE CATALOG side;
+CREATE DATABASE d;
+USE d;
+CREATE TABLE src (a INT, s STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '7', 'fields.s.length' = '4');
+CREATE TABLE t (a INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '@OUT@/script-order/t', 'format' = 'csv');
+CREATE TEMPORARY VIEW v AS SELECT a, s FROM src WHERE a IS NOT NULL;
+INSERT INTO t SELECT a, s FROM v;
+DROP TEMPORARY VIEW v;
+USE CATALOG default_catalog;
+USE default_database;
+CREATE TABLE t (a INT) WITH ('connector' = 'blackhole');
+SHOW TABLES;
