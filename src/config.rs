@@ -257,3 +257,55 @@ pub struct Profile {
     #[schemars(range(min = 1))]
     pub slots: Option<u32>,
 }
+
+/// The `output` folder as a clean path relative to the root (`./rendered/` → `rendered`):
+/// a folder strictly inside the root, never the root, `..`, an absolute path or `.git`.
+pub fn output_folder(value: &str) -> Result<String, String> {
+    if value.starts_with(['/', '\\']) || std::path::Path::new(value).is_absolute() {
+        return Err(format!(
+            "output \"{value}\" is an absolute path; name a folder inside the kiln root, relative to kiln.yaml"
+        ));
+    }
+    let mut parts = Vec::new();
+    for part in value.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                return Err(format!(
+                    "output \"{value}\" climbs with ..; name a folder inside the kiln root"
+                ));
+            }
+            part => parts.push(part),
+        }
+    }
+    match parts.first() {
+        None => Err(format!(
+            "output \"{value}\" is the kiln root itself; name a folder inside it (for example rendered)"
+        )),
+        Some(&".git") => Err(format!("output \"{value}\" is inside .git")),
+        Some(_) => Ok(parts.join("/")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::output_folder;
+
+    #[test]
+    fn output_folders_stay_inside_the_root() {
+        assert_eq!(output_folder("./rendered/").unwrap(), "rendered");
+        assert_eq!(output_folder("out//./prod").unwrap(), "out/prod");
+        for bad in [
+            "/abs/x",
+            "../x",
+            "a/../../x",
+            ".",
+            "./",
+            "",
+            ".git/x",
+            "\\x",
+        ] {
+            assert!(output_folder(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -333,7 +333,11 @@ pub fn write_folder(
     let result = if exists {
         exchange(&staging, &target)
     } else {
-        fs::rename(&staging, &target)
+        match fs::rename(&staging, &target) {
+            // Another kiln created the folder since we looked: replace its output instead.
+            Err(_) if target.join(OUTPUT_MARKER).is_file() => exchange(&staging, &target),
+            other => other,
+        }
     };
     match result {
         Ok(()) => {

@@ -86,7 +86,8 @@ pub fn parse_config(
             }),
         );
     }
-    let config = typed::<Config>(value, index, 0, diagnostics).unwrap_or_default();
+    let mut config = typed::<Config>(value, index, 0, diagnostics).unwrap_or_default();
+    check_config_paths(&mut config, index, diagnostics);
     (
         config,
         Some(Located {
@@ -95,6 +96,35 @@ pub fn parse_config(
             value: (),
         }),
     )
+}
+
+/// The output folder made a clean relative path (or an error at `output`), and every
+/// `exclude` glob compiled once here so a bad one is reported at its line.
+fn check_config_paths(config: &mut Config, index: usize, diagnostics: &mut Diagnostics) {
+    if let Some(output) = &config.output {
+        match crate::config::output_folder(output) {
+            Ok(clean) => config.output = Some(clean),
+            Err(message) => {
+                diagnostics.push(Diagnostic::error(message).at(
+                    index,
+                    0,
+                    FieldPath::parse("output"),
+                ));
+                config.output = None;
+            }
+        }
+    }
+    for (i, pattern) in config.exclude.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(pattern.trim_end_matches('/')) {
+            diagnostics.push(
+                Diagnostic::error(format!("invalid exclude glob \"{pattern}\": {}", e.kind())).at(
+                    index,
+                    0,
+                    FieldPath::parse("exclude").index(i),
+                ),
+            );
+        }
+    }
 }
 
 /// Parse every spec and manifest document of the files (kiln.yaml excluded).

@@ -285,7 +285,8 @@ fn write_output_folder(args: &RenderArgs, outcome: &Outcome, format: Format) -> 
     let dir = match args.output.clone() {
         Some(dir) => dir,
         None => match configured_output(&root) {
-            Some(dir) => dir,
+            Some(Ok(dir)) => dir,
+            Some(Err(message)) => return usage_error(message),
             None => {
                 return usage_error(
                     "--write needs an output folder: set `output` in kiln.yaml or pass --output DIR",
@@ -334,12 +335,24 @@ fn print_timings(timings: &[(&'static str, std::time::Duration)]) {
     eprintln!("kiln: timings: {}", stages.join(", "));
 }
 
-/// The output folder kiln.yaml names, as a path.
-fn configured_output(root: &Path) -> Option<PathBuf> {
+/// The output folder kiln.yaml names, as a path; an error when one of its folders (or the
+/// output folder itself) is a symbolic link, which could lead the write out of the root.
+fn configured_output(root: &Path) -> Option<Result<PathBuf, String>> {
     let file = load::read_config(root).ok()?;
     let mut scratch = crate::diagnostic::Diagnostics::new();
     let (config, _) = crate::parse::parse_config(&file, 0, &mut scratch);
-    config.output.map(|o| root.join(o))
+    let output = config.output?;
+    let mut path = root.to_path_buf();
+    for part in output.split('/') {
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(Err(format!(
+                "kiln.yaml output \"{output}\": {} is a symbolic link; kiln writes its output folder only inside the root, through real folders",
+                path.display()
+            )));
+        }
+    }
+    Some(Ok(path))
 }
 
 /// What `kiln check` found for one environment.

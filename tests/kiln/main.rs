@@ -16,4 +16,5 @@ mod quoting;
 mod schemas;
 mod sql_wrapper;
 mod threads;
+mod untrusted;
 mod upstream;

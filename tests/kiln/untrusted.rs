@@ -1,0 +1,132 @@
+//! Untrusted repositories (issue 18): the cases that need a real folder, several processes or
+//! sizes a fixture cannot hold. Each asserts the exit code, the message with its place, an
+//! empty stdout where the run fails, and that nothing was written where it must not be.
+
+use std::fs;
+use std::path::Path;
+use std::thread;
+
+use crate::common::{Run, kiln, run};
+
+const KILN_YAML: &str = "apiVersion: kiln.dev/v1alpha1\nkind: Config\ndefaults:\n  namespace: ns\n  timeZone: UTC\n  flink: {image: \"flink:1.19.3\", flinkVersion: \"1.19.3\"}\n";
+const JOB: &str = "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {name: a}\nspec:\n  type: jar\n  jar: {uri: \"local:///a.jar\"}\n";
+
+/// A kiln root in a temporary folder: kiln.yaml (with `config_tail` appended) and one job.
+fn repo(config_tail: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("kiln.yaml"),
+        format!("{KILN_YAML}{config_tail}"),
+    )
+    .unwrap();
+    fs::create_dir(dir.path().join("jobs")).unwrap();
+    fs::write(dir.path().join("jobs/a.yaml"), JOB).unwrap();
+    dir
+}
+
+fn write(root: &Path) -> Run {
+    run(kiln().args(["render", "--write"]).arg(root))
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_dot_slash_output_folder_is_recognised_on_the_next_run() {
+    let root = repo("output: ./rendered/\n");
+    let first = write(root.path());
+    assert_eq!(
+        first.code, 1,
+        "the first --write rewrites: {}",
+        first.stderr
+    );
+    assert!(
+        entries(&root.path().join("rendered"))
+            .iter()
+            .any(|n| n.contains("_flinkdeployment_"))
+    );
+    // The second run must not read rendered/ back as input, and finds it current.
+    let second = write(root.path());
+    assert_eq!((second.code, second.stderr.as_str()), (0, ""));
+    let check = run(kiln().arg("check").arg(root.path()));
+    assert_eq!(check.code, 0, "{}", check.stderr);
+}
+
+#[test]
+fn the_output_folder_is_not_written_through_a_symbolic_link() {
+    let outside = tempfile::tempdir().unwrap();
+    // A hidden link is not read as input, so only the write can refuse it.
+    let root = repo("output: .link/rendered\n");
+    std::os::unix::fs::symlink(outside.path(), root.path().join(".link")).unwrap();
+    let result = write(root.path());
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.stdout.is_empty());
+    assert!(
+        result
+            .stderr
+            .contains("kiln.yaml output \".link/rendered\": ")
+            && result.stderr.contains(".link is a symbolic link"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        entries(outside.path()).is_empty(),
+        "{:?}",
+        entries(outside.path())
+    );
+    // The output folder itself a link (excluded from reading).
+    let root = repo("output: rendered\nexclude: [rendered]\n");
+    std::os::unix::fs::symlink(outside.path(), root.path().join("rendered")).unwrap();
+    assert_eq!(write(root.path()).code, 2);
+    assert!(entries(outside.path()).is_empty());
+    // A visible link out of the root is refused while reading, before anything is written.
+    let root = repo("output: link/rendered\n");
+    std::os::unix::fs::symlink(outside.path(), root.path().join("link")).unwrap();
+    let result = write(root.path());
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains("link: error: symlink points outside the kiln root")
+    );
+    assert!(entries(outside.path()).is_empty());
+}
+
+#[test]
+fn renders_at_once_to_one_new_output_folder_all_succeed() {
+    let root = repo("");
+    let outputs = tempfile::tempdir().unwrap();
+    for round in 0..3 {
+        let output = outputs.path().join(format!("out-{round}"));
+        let results: Vec<Run> = thread::scope(|scope| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    let output = output.clone();
+                    let root = root.path().to_path_buf();
+                    scope.spawn(move || {
+                        run(kiln().arg("render").arg(&root).arg("--output").arg(&output))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for result in &results {
+            assert_eq!(result.code, 0, "round {round}: {}", result.stderr);
+        }
+        assert!(entries(&output).iter().any(|n| n.contains("_flinkdeployment_")));
+        let leftovers: Vec<String> = entries(outputs.path())
+            .into_iter()
+            .filter(|n| n.contains("kiln-new") || n.contains("kiln-old"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
