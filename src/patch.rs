@@ -95,20 +95,90 @@ impl Compiled {
             })
     }
 
-    fn apply(&self, object: &mut Value) -> Result<(), String> {
+    /// Apply the patch; an error names the JSON patch operation that failed, if one did.
+    fn apply(&self, object: &mut Value) -> Result<(), (Option<usize>, String)> {
         if let Some(merge) = &self.patch.merge_patch {
+            // A merge patch adds at most its own nodes.
             json_patch::merge(object, merge);
         }
         if let Some(operations) = &self.operations {
             // All or nothing, on a copy: json-patch's own rollback (`patch`) panics when undoing
             // a failed `move` (found by the patch fuzzer, fuzz/regressions/patch/).
             let mut patched = object.clone();
-            json_patch::patch_unsafe(&mut patched, operations).map_err(|e| {
-                format!("operation {} ({}) failed: {}", e.operation, e.path, e.kind)
-            })?;
+            let mut size = nodes(&patched);
+            let limit =
+                growth_limit(size + operations.0.iter().map(operation_nodes).sum::<usize>());
+            for (i, operation) in operations.0.iter().enumerate() {
+                // Only a copy can add more than the patch holds: count what it copies first.
+                if let json_patch::PatchOperation::Copy(copy) = operation {
+                    size += patched.pointer(copy.from.as_str()).map_or(0, nodes);
+                } else {
+                    size += operation_nodes(operation);
+                }
+                if size > limit {
+                    return Err((
+                        Some(i),
+                        format!(
+                            "operation {i} ({}) would make the object hold more than {limit} nodes: a patch may grow an object to at most {GROWTH_FACTOR} times the nodes of the object and its patch, and never beyond {MAX_PATCHED_NODES}",
+                            operation_path(operation)
+                        ),
+                    ));
+                }
+                json_patch::patch_unsafe(&mut patched, std::slice::from_ref(operation)).map_err(
+                    |e| {
+                        (
+                            Some(i),
+                            format!("operation {i} ({}) failed: {}", e.path, e.kind),
+                        )
+                    },
+                )?;
+            }
             *object = patched;
         }
         Ok(())
+    }
+}
+
+/// How much a JSON patch may grow an object: `GROWTH_FACTOR` times the nodes of the object
+/// and the patch together, and never more than `MAX_PATCHED_NODES` (the node limit of one
+/// input file), so twenty `copy` operations that each double an object stop at the limit.
+pub const GROWTH_FACTOR: usize = 4;
+pub const MAX_PATCHED_NODES: usize = crate::yaml::MAX_NODES;
+
+fn growth_limit(input_nodes: usize) -> usize {
+    input_nodes
+        .saturating_mul(GROWTH_FACTOR)
+        .min(MAX_PATCHED_NODES)
+}
+
+/// Nodes of a value: every scalar, array and object counts one (keys go with their values).
+pub fn nodes(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(nodes).sum(),
+        Value::Object(map) => map.values().map(nodes).sum(),
+        _ => 0,
+    }
+}
+
+fn operation_nodes(operation: &json_patch::PatchOperation) -> usize {
+    use json_patch::PatchOperation as Op;
+    match operation {
+        Op::Add(op) => nodes(&op.value),
+        Op::Replace(op) => nodes(&op.value),
+        Op::Test(op) => nodes(&op.value),
+        Op::Remove(_) | Op::Move(_) | Op::Copy(_) => 1,
+    }
+}
+
+fn operation_path(operation: &json_patch::PatchOperation) -> String {
+    use json_patch::PatchOperation as Op;
+    match operation {
+        Op::Add(op) => format!("add {}", op.path),
+        Op::Remove(op) => format!("remove {}", op.path),
+        Op::Replace(op) => format!("replace {}", op.path),
+        Op::Move(op) => format!("move {} to {}", op.from, op.path),
+        Op::Copy(op) => format!("copy {} to {}", op.from, op.path),
+        Op::Test(op) => format!("test {}", op.path),
     }
 }
 
@@ -256,10 +326,14 @@ impl<'a> Tally<'a> {
                 continue;
             }
             *matched += 1;
-            if let Err(e) = patch.apply(value) {
+            if let Err((operation, e)) = patch.apply(value) {
+                let at = match operation {
+                    Some(i) => patch.path.key("jsonPatch").index(i),
+                    None => patch.path.clone(),
+                };
                 self.problems.push((
                     index,
-                    patch.path.clone(),
+                    at,
                     Diagnostic::error(format!("patch on {} failed: {e}", describe(value)))
                         .with_hint(format!("target: {}", patch.describe_target())),
                 ));
@@ -380,7 +454,7 @@ mod tests {
             problems[0],
             "environments.prod.patches[0]: patch matches nothing: kind Service"
         );
-        assert!(problems[1].starts_with("environments.prod.patches[1]: patch on object failed: operation 1 (/spec/missing/deep)"), "{}", problems[1]);
+        assert!(problems[1].starts_with("environments.prod.patches[1].jsonPatch[1]: patch on object failed: operation 1 (/spec/missing/deep)"), "{}", problems[1]);
         assert!(
             values[1]["spec"].get("q").is_none(),
             "a failed JSON patch is rolled back whole"

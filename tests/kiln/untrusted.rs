@@ -122,7 +122,11 @@ fn renders_at_once_to_one_new_output_folder_all_succeed() {
         for result in &results {
             assert_eq!(result.code, 0, "round {round}: {}", result.stderr);
         }
-        assert!(entries(&output).iter().any(|n| n.contains("_flinkdeployment_")));
+        assert!(
+            entries(&output)
+                .iter()
+                .any(|n| n.contains("_flinkdeployment_"))
+        );
         let leftovers: Vec<String> = entries(outputs.path())
             .into_iter()
             .filter(|n| n.contains("kiln-new") || n.contains("kiln-old"))
