@@ -148,10 +148,12 @@ impl Diagnostic {
     }
 }
 
+/// One line of a diagnostic for a terminal or a log: text quoted from the repository (file
+/// names, field names, messages) cannot start a line of its own or move the cursor.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {
-            write!(f, "{file}:")?;
+            write!(f, "{}:", escaped(file))?;
             if let Some(line) = self.line {
                 write!(f, "{line}:{}:", self.column.unwrap_or(1))?;
             }
@@ -159,14 +161,37 @@ impl fmt::Display for Diagnostic {
         }
         write!(f, "{}: ", self.severity)?;
         if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
+            write!(f, "{}: ", escaped(field))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&escaped(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", escaped(hint))?;
         }
         Ok(())
     }
+}
+
+/// `text` with control characters (newlines, carriage returns, ANSI escapes) and the Unicode
+/// direction overrides written as Rust escapes (`\n`, `\u{1b}`), so it stays on its line and
+/// shows what it holds.
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// All diagnostics of a run.

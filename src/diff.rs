@@ -542,8 +542,12 @@ fn fence(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
+/// Text from the repository made inert in one line of markdown or HTML: `&`, `<` and `>`
+/// escaped, and line breaks and other control characters written as escapes, so a name or
+/// message cannot close a block or start a heading of its own.
 fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    crate::diagnostic::escaped(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
@@ -578,7 +582,11 @@ pub fn markdown_output(report: &Report, heading: &str, max_length: usize) -> Str
         for c in changes {
             let mut block = String::new();
             if first {
-                let _ = write!(block, "\n#### `{}`\n", source.replace('`', "'"));
+                let _ = write!(
+                    block,
+                    "\n#### `{}`\n",
+                    crate::diagnostic::escaped(source).replace('`', "'")
+                );
                 first = false;
             }
             let f = fence(&c.diff);

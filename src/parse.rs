@@ -286,7 +286,13 @@ fn classify(
     .map(|(k, _)| k)
     .collect();
     if missing.is_empty() {
-        parsed.manifests.push(Located { file, doc, value });
+        let problems = crate::object::problems(&value);
+        if problems.is_empty() {
+            parsed.manifests.push(Located { file, doc, value });
+        }
+        for (path, message) in problems {
+            diagnostics.push(Diagnostic::error(message).at(file, doc, path));
+        }
     } else {
         let (what, at) = if missing.len() == 3 {
             (

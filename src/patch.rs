@@ -95,16 +95,16 @@ impl Compiled {
             })
     }
 
-    /// Apply the patch; an error names the JSON patch operation that failed, if one did.
-    fn apply(&self, object: &mut Value) -> Result<(), (Option<usize>, String)> {
+    /// The patched object; an error names the JSON patch operation that failed, if one did.
+    /// All or nothing, on a copy: json-patch's own rollback (`patch`) panics when undoing a
+    /// failed `move` (found by the patch fuzzer, fuzz/regressions/patch/).
+    fn apply(&self, object: &Value) -> Result<Value, (Option<usize>, String)> {
+        let mut patched = object.clone();
         if let Some(merge) = &self.patch.merge_patch {
             // A merge patch adds at most its own nodes.
-            json_patch::merge(object, merge);
+            json_patch::merge(&mut patched, merge);
         }
         if let Some(operations) = &self.operations {
-            // All or nothing, on a copy: json-patch's own rollback (`patch`) panics when undoing
-            // a failed `move` (found by the patch fuzzer, fuzz/regressions/patch/).
-            let mut patched = object.clone();
             let mut size = nodes(&patched);
             let limit =
                 growth_limit(size + operations.0.iter().map(operation_nodes).sum::<usize>());
@@ -133,9 +133,33 @@ impl Compiled {
                     },
                 )?;
             }
-            *object = patched;
         }
-        Ok(())
+        Ok(patched)
+    }
+}
+
+/// An object's apiVersion and kind, which no patch may change.
+fn identity(object: &Value) -> (Value, Value) {
+    let field = |key| object.get(key).cloned().unwrap_or(Value::Null);
+    (field("apiVersion"), field("kind"))
+}
+
+/// A patched object is checked again as any object leaving kiln is (`crate::object`), and
+/// keeps its apiVersion and kind.
+fn still_valid(object: &Value, before: &Value) -> Result<(), String> {
+    if identity(object) != identity(before) {
+        return Err(
+            "the patch changes the object's apiVersion or kind; a patch may change an object, not turn it into another".into(),
+        );
+    }
+    match crate::object::problems(object).into_iter().next() {
+        None => Ok(()),
+        Some((path, message)) if path.is_empty() => {
+            Err(format!("the patched object is invalid: {message}"))
+        }
+        Some((path, message)) => Err(format!(
+            "the patched object is invalid at {path}: {message}"
+        )),
     }
 }
 
@@ -326,19 +350,27 @@ impl<'a> Tally<'a> {
                 continue;
             }
             *matched += 1;
-            if let Err((operation, e)) = patch.apply(value) {
-                let at = match operation {
-                    Some(i) => patch.path.key("jsonPatch").index(i),
-                    None => patch.path.clone(),
-                };
-                self.problems.push((
-                    index,
-                    at,
-                    Diagnostic::error(format!("patch on {} failed: {e}", describe(value)))
-                        .with_hint(format!("target: {}", patch.describe_target())),
-                ));
-            } else {
-                any = true;
+            let patched = patch.apply(value).and_then(|patched| {
+                still_valid(&patched, value).map_err(|problem| (None, problem))?;
+                Ok(patched)
+            });
+            match patched {
+                Ok(patched) => {
+                    *value = patched;
+                    any = true;
+                }
+                Err((operation, e)) => {
+                    let at = match operation {
+                        Some(i) => patch.path.key("jsonPatch").index(i),
+                        None => patch.path.clone(),
+                    };
+                    self.problems.push((
+                        index,
+                        at,
+                        Diagnostic::error(format!("patch on {} failed: {e}", describe(value)))
+                            .with_hint(format!("target: {}", patch.describe_target())),
+                    ));
+                }
             }
         }
         any
@@ -398,9 +430,9 @@ mod tests {
 
     fn objects() -> Vec<Value> {
         vec![
-            json!({"kind": "FlinkDeployment", "metadata": {"name": "click-a", "namespace": "prod", "labels": {"team": "growth"}}, "spec": {"x": 1}}),
-            json!({"kind": "FlinkDeployment", "metadata": {"name": "other", "namespace": "prod", "labels": {"team": "ads"}}, "spec": {"x": 1}}),
-            json!({"kind": "CronJob", "metadata": {"name": "click-a-scale", "namespace": "prod"}, "spec": {}}),
+            json!({"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment", "metadata": {"name": "click-a", "namespace": "prod", "labels": {"team": "growth"}}, "spec": {"x": 1}}),
+            json!({"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment", "metadata": {"name": "other", "namespace": "prod", "labels": {"team": "ads"}}, "spec": {"x": 1}}),
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "click-a-scale", "namespace": "prod"}, "spec": {}}),
         ]
     }
 

@@ -134,3 +134,25 @@ fn renders_at_once_to_one_new_output_folder_all_succeed() {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }
+
+#[test]
+fn file_names_cannot_forge_diagnostic_lines() {
+    let root = repo("");
+    let name = "jobs/evil\u{1b}[2K\rkiln: 0 errors\n.yaml";
+    fs::write(
+        root.path().join(name),
+        JOB.replace("name: a", "name: Bad_Name"),
+    )
+    .unwrap();
+    let result = run(kiln().arg("render").arg(root.path()));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(result.stdout.is_empty());
+    assert!(!result.stderr.contains('\u{1b}') && !result.stderr.contains('\r'));
+    let lines: Vec<&str> = result.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("jobs/evil\\u{1b}[2K\\rkiln: 0 errors\\n.yaml:3:"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(lines.last(), Some(&"kiln: 1 error; nothing rendered"));
+}
