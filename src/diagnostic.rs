@@ -82,6 +82,12 @@ impl Diagnostic {
         }
     }
 
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
     /// Point at a field of a document; line and column are resolved later.
     #[must_use]
     pub fn at(mut self, file: usize, doc: usize, path: FieldPath) -> Self {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::path::FieldPath;
 use crate::quantity::is_dns_label;
+use crate::validate::kube::{MAX_CONFIG_MAP_BYTES, config_key_problem};
 use crate::validate::label_problem;
 
 /// The API server's limit on all annotations of one object together (256 KiB).
@@ -96,6 +97,9 @@ pub fn problems(object: &Value) -> Vec<(FieldPath, String)> {
             format!("annotations hold {annotation_bytes} bytes; the API server allows {MAX_ANNOTATIONS_BYTES}"),
         ));
     }
+    if api_version == "v1" && matches!(kind, "ConfigMap" | "Secret") {
+        data_problems(map, &mut out);
+    }
     if let Some(allowed) = top_level_fields(api_version, kind) {
         for key in map.keys() {
             if !allowed.contains(&key.as_str()) && !COMMON.contains(&key.as_str()) {
@@ -132,6 +136,28 @@ fn top_level_fields(api_version: &str, kind: &str) -> Option<&'static [&'static 
         }
         _ => return None,
     })
+}
+
+/// A ConfigMap's or Secret's keys, and the 1 MiB the API server stores of its data.
+fn data_problems(map: &serde_json::Map<String, Value>, out: &mut Vec<(FieldPath, String)>) {
+    let mut bytes = 0;
+    for field in ["data", "binaryData", "stringData"] {
+        let Some(entries) = map.get(field).and_then(Value::as_object) else {
+            continue;
+        };
+        for (key, value) in entries {
+            bytes += key.len() + value.as_str().map_or(0, str::len);
+            if let Some(problem) = config_key_problem(key) {
+                out.push((FieldPath::root().key(field).key(key), problem));
+            }
+        }
+    }
+    if bytes > MAX_CONFIG_MAP_BYTES {
+        out.push((
+            FieldPath::root(),
+            format!("the object's data holds {bytes} bytes; the API server stores at most {MAX_CONFIG_MAP_BYTES}"),
+        ));
+    }
 }
 
 /// Check a mapping of strings (labels, annotations) with `problem` for each entry.

@@ -51,6 +51,78 @@ pub fn is_flink_name(name: &str) -> bool {
     is_dns_label(name, 45) && name.as_bytes()[0].is_ascii_lowercase()
 }
 
+/// A Kubernetes quantity, parsed by the API server's grammar (`resource.ParseQuantity`):
+/// an optional sign, digits with at most one `.`, then a binary suffix (`Ki` … `Ei`), a
+/// decimal suffix (`n`, `u`, `m`, `k`, `M`, `G`, `T`, `P`, `E`) or an exponent (`e3`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantity {
+    pub value: f64,
+    /// The suffix is binary (`Gi`): fine for bytes, nonsense for CPU.
+    pub binary: bool,
+}
+
+pub fn parse_quantity(text: &str) -> Result<Quantity, String> {
+    let bad = || format!("\"{text}\" is not a Kubernetes quantity");
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let number_len = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
+    let (number, suffix) = unsigned.split_at(number_len);
+    if number.matches('.').count() > 1 || !number.contains(|c: char| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let (multiplier, binary) = match suffix {
+        "" => (1.0, false),
+        "Ki" => (1024f64, true),
+        "Mi" => (1024f64.powi(2), true),
+        "Gi" => (1024f64.powi(3), true),
+        "Ti" => (1024f64.powi(4), true),
+        "Pi" => (1024f64.powi(5), true),
+        "Ei" => (1024f64.powi(6), true),
+        "n" => (1e-9, false),
+        "u" => (1e-6, false),
+        "m" => (1e-3, false),
+        "k" => (1e3, false),
+        "M" => (1e6, false),
+        "G" => (1e9, false),
+        "T" => (1e12, false),
+        "P" => (1e15, false),
+        "E" => (1e18, false),
+        _ => {
+            let exponent = suffix.strip_prefix(['e', 'E']).ok_or_else(bad)?;
+            let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            (
+                10f64.powi(exponent.parse::<i32>().map_err(|_| bad())?),
+                false,
+            )
+        }
+    };
+    let magnitude: f64 = number.parse().map_err(|_| bad())?;
+    let sign = if text.starts_with('-') { -1.0 } else { 1.0 };
+    Ok(Quantity {
+        value: sign * magnitude * multiplier,
+        binary,
+    })
+}
+
+/// A positive quantity of a resource; CPU takes no binary suffix (`1.5Gi` cores).
+pub fn resource_problem(text: &str, cpu: bool) -> Option<String> {
+    let example = if cpu { "4, 3500m, 0.5" } else { "32Gi, 512Mi" };
+    match parse_quantity(text) {
+        Err(e) => Some(format!("{e} (e.g. {example})")),
+        Ok(q) if q.value.is_nan() || q.value <= 0.0 => Some(format!(
+            "\"{text}\" must be a positive quantity (e.g. {example})"
+        )),
+        Ok(q) if cpu && q.binary => Some(format!(
+            "\"{text}\" counts CPU with a binary suffix; write cores or millicores (e.g. {example})"
+        )),
+        Ok(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +146,39 @@ mod tests {
         assert!(parse_memory("lots").is_err());
         assert!(parse_memory("2 parsecs").is_err());
         assert!(parse_memory("").is_err());
+    }
+
+    #[test]
+    fn quantities_follow_the_api_server_grammar() {
+        for (text, value) in [
+            ("4", 4.0),
+            ("3500m", 3.5),
+            ("+.5", 0.5),
+            ("2Gi", 2_147_483_648.0),
+            ("1e3", 1000.0),
+            ("5.", 5.0),
+            ("-1", -1.0),
+            ("1E-3", 0.001),
+        ] {
+            assert_eq!(parse_quantity(text).map(|q| q.value), Ok(value), "{text}");
+        }
+        for text in [
+            "", "Gi", "1.2.3", "1 Gi", " 1", "1gi", "1e", "1e1.5", "--1", "1Gi5",
+        ] {
+            assert!(parse_quantity(text).is_err(), "{text}");
+        }
+        assert_eq!(
+            resource_problem("-1", true).unwrap(),
+            "\"-1\" must be a positive quantity (e.g. 4, 3500m, 0.5)"
+        );
+        assert!(
+            resource_problem("1.5Gi", true)
+                .unwrap()
+                .contains("binary suffix")
+        );
+        assert!(resource_problem("1.5Gi", false).is_none());
+        assert!(resource_problem("-1Gi", false).is_some());
+        assert!(resource_problem("0", false).is_some());
     }
 
     #[test]

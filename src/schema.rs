@@ -50,7 +50,27 @@ pub fn generate(kind: Kind) -> Value {
     };
     let mut value = schema.to_value();
     forbid_null(&mut value);
+    int32_bounds(&mut value);
     value
+}
+
+/// Every unsigned count kiln writes lands in an int32 field of Kubernetes or the Flink
+/// operator (replicas, parallelism, ports, slots): a larger number is refused up front
+/// rather than clamped or rejected by the API server.
+fn int32_bounds(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("uint32") {
+                let max = map.get("maximum").and_then(Value::as_u64);
+                if max.is_none_or(|m| m > i32::MAX as u64) {
+                    map.insert("maximum".into(), Value::from(i32::MAX));
+                }
+            }
+            map.values_mut().for_each(int32_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(int32_bounds),
+        _ => {}
+    }
 }
 
 /// schemars makes every `Option` field nullable. In kiln an absent field means "default"

@@ -16,6 +16,9 @@ pub const WRAPPER_KEY: &str = "run_sql.py";
 pub const VOLUME_NAME: &str = "kiln-sql";
 
 const WRAPPER_TEMPLATE: &str = include_str!("run_sql.py.j2");
+/// An upper bound of the rendered wrapper's size (the template, a job name and a source path,
+/// each JSON-encoded), for the ConfigMap size check.
+pub const WRAPPER_BYTES: usize = WRAPPER_TEMPLATE.len() + 2 * 1024;
 /// Enough fuel for the wrapper template many times over; bounds any template bug.
 const TEMPLATE_FUEL: u64 = 50_000;
 

@@ -3,6 +3,7 @@
 //! The output is a plan per spec with nothing left to decide: expansion only builds objects.
 //! Every rule reports a located diagnostic; validation never stops at the first one.
 
+pub mod kube;
 pub mod pools;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -539,6 +540,24 @@ fn flink_job(
                         Some(script.to_string())
                     }
                 };
+                if let Some(script) = &sql_script {
+                    let wrapper = if sql.runner == SqlRunner::Python {
+                        crate::expand::sql::WRAPPER_BYTES
+                    } else {
+                        0
+                    };
+                    let bytes = script.len() + wrapper;
+                    if bytes > kube::MAX_CONFIG_MAP_BYTES {
+                        out.push(err(
+                            if sql.file.is_some() { "spec.sql.file" } else { "spec.sql.statements" },
+                            format!(
+                                "the SQL ConfigMap would hold {bytes} bytes (the script{}); the API server stores at most {} bytes in a ConfigMap",
+                                if wrapper > 0 { " and run_sql.py" } else { "" },
+                                kube::MAX_CONFIG_MAP_BYTES
+                            ),
+                        ).with_hint("split the script, or bake it into the image and run it with a jar job"));
+                    }
+                }
                 if sql.runner == SqlRunner::Python && version.is_some_and(|v| v.patch.is_none()) {
                     out.push(err(
                         "spec.flinkVersion",
@@ -710,10 +729,40 @@ fn flink_job(
             );
         }
     }
+    if let Some(Env::Map(vars)) = &spec.env {
+        for name in vars.keys() {
+            if let Some((severity, problem)) = kube::env_name_problem(name) {
+                out.push(Diagnostic::error(problem).with_severity(severity).at_key(
+                    located.file,
+                    located.doc,
+                    FieldPath::parse("spec.env").key(name),
+                ));
+            }
+        }
+    }
     if let Some(Env::List(vars)) = &spec.env {
         let mut names = BTreeSet::new();
         for (i, var) in vars.iter().enumerate() {
             let path = FieldPath::parse("spec.env").index(i);
+            if let Some((severity, problem)) = kube::env_name_problem(&var.name) {
+                out.push(Diagnostic::error(problem).with_severity(severity).at(
+                    located.file,
+                    located.doc,
+                    path.key("name"),
+                ));
+            }
+            for (at, problem) in var
+                .value_from
+                .as_ref()
+                .map(kube::env_source_problems)
+                .unwrap_or_default()
+            {
+                out.push(Diagnostic::error(problem).at(
+                    located.file,
+                    located.doc,
+                    path.key("valueFrom").join(&at),
+                ));
+            }
             if var.value.is_some() && var.value_from.is_some() {
                 out.push(Diagnostic::error("set value or valueFrom, not both").at(
                     located.file,

@@ -613,24 +613,19 @@ fn model_pool(
         ));
     }
     if let Some(resources) = &spec.resources {
-        if let Some(cpu) = &resources.cpu
-            && !is_quantity(&cpu.render())
+        if let Some(problem) = resources
+            .cpu
+            .as_ref()
+            .and_then(|cpu| quantity::resource_problem(&cpu.render(), true))
         {
-            out.push(err(
-                "spec.resources.cpu",
-                format!(
-                    "\"{}\" is not a Kubernetes quantity (e.g. 4, 3500m)",
-                    cpu.render()
-                ),
-            ));
+            out.push(err("spec.resources.cpu", problem));
         }
-        if let Some(memory) = &resources.memory
-            && !is_quantity(memory)
+        if let Some(problem) = resources
+            .memory
+            .as_ref()
+            .and_then(|memory| quantity::resource_problem(memory, false))
         {
-            out.push(err(
-                "spec.resources.memory",
-                format!("\"{memory}\" is not a Kubernetes quantity (e.g. 32Gi)"),
-            ));
+            out.push(err("spec.resources.memory", problem));
         }
     }
     // Tensor-parallel workers exchange through /dev/shm (NCCL's shared-memory transport,
@@ -639,11 +634,8 @@ fn model_pool(
         .shm_size
         .clone()
         .unwrap_or_else(|| format!("{}Gi", 2 * u64::from(tensor_parallel_size.max(1))));
-    if !is_quantity(&shm_size) {
-        out.push(err(
-            "spec.shmSize",
-            format!("\"{shm_size}\" is not a Kubernetes quantity (e.g. 8Gi)"),
-        ));
+    if let Some(problem) = quantity::resource_problem(&shm_size, false) {
+        out.push(err("spec.shmSize", problem));
     }
     if let Some(cache) = &spec.cache {
         match (&cache.persistent_volume_claim, &cache.empty_dir) {
@@ -658,13 +650,12 @@ fn model_pool(
                 ));
             }
             (None, Some(dir)) => {
-                if let Some(limit) = &dir.size_limit
-                    && !is_quantity(limit)
+                if let Some(problem) = dir
+                    .size_limit
+                    .as_ref()
+                    .and_then(|limit| quantity::resource_problem(limit, false))
                 {
-                    out.push(err(
-                        "spec.cache.emptyDir.sizeLimit",
-                        format!("\"{limit}\" is not a Kubernetes quantity (e.g. 50Gi)"),
-                    ));
+                    out.push(err("spec.cache.emptyDir.sizeLimit", problem));
                 }
             }
             _ => {}
@@ -688,6 +679,20 @@ fn model_pool(
             0
         }
     };
+    if let Some(secret) = &spec.hf_token_secret {
+        for (field, problem) in super::kube::key_ref_problems(&secret.name, &secret.key) {
+            out.push(err(&format!("spec.hfTokenSecret.{field}"), problem));
+        }
+    }
+    for (i, toleration) in spec.tolerations.iter().enumerate() {
+        for (at, problem) in super::kube::toleration_problems(toleration) {
+            out.push(Diagnostic::error(problem).at(
+                located.file,
+                located.doc,
+                FieldPath::parse("spec.tolerations").index(i).join(&at),
+            ));
+        }
+    }
     for (key, value) in &spec.node_selector {
         if let Some(problem) = label_problem(key, value) {
             out.push(Diagnostic::error(problem).at_key(
@@ -950,32 +955,6 @@ fn load_balancer(
     (Some("service.k8s.aws/nlb".to_string()), annotations)
 }
 
-/// A Kubernetes resource quantity: `4`, `3500m`, `32Gi`, `1.5`, `1e3`.
-pub fn is_quantity(text: &str) -> bool {
-    let s = text.trim();
-    let suffixes = [
-        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
-    ];
-    let number = suffixes
-        .iter()
-        .find_map(|suffix| s.strip_suffix(suffix))
-        .unwrap_or(s);
-    let number = number.strip_prefix(['+', '-']).unwrap_or(number);
-    let (mantissa, exponent) = match number.split_once(['e', 'E']) {
-        Some((m, e)) => (m, Some(e)),
-        None => (number, None),
-    };
-    let mantissa_ok = !mantissa.is_empty()
-        && mantissa.chars().filter(|c| *c == '.').count() <= 1
-        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && mantissa.chars().any(|c| c.is_ascii_digit());
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit()) && number.len() == s.len()
-    });
-    mantissa_ok && exponent_ok
-}
-
 /// `30m`, `900s`, `1h30m` → seconds.
 pub fn parse_duration(text: &str) -> Result<u32, String> {
     let bad = || format!("\"{text}\" is not a duration (e.g. 30m, 900s, 1h30m)");
@@ -1036,10 +1015,10 @@ mod tests {
     #[test]
     fn quantities() {
         for ok in ["4", "3500m", "32Gi", "1.5", "0.5", "1e3", "100M", "+1"] {
-            assert!(is_quantity(ok), "{ok}");
+            assert!(quantity::parse_quantity(ok).is_ok(), "{ok}");
         }
         for bad in ["", "Gi", "4 cores", "1.2.3", "32GB", "1e", "x"] {
-            assert!(!is_quantity(bad), "{bad}");
+            assert!(quantity::parse_quantity(bad).is_err(), "{bad}");
         }
     }
 

@@ -156,3 +156,35 @@ fn file_names_cannot_forge_diagnostic_lines() {
     );
     assert_eq!(lines.last(), Some(&"kiln: 1 error; nothing rendered"));
 }
+
+#[test]
+fn a_sql_script_too_large_for_a_config_map_is_refused() {
+    let root = repo("");
+    let job = "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {name: big}\nspec:\n  type: sql\n  sql: {file: big.sql}\n";
+    fs::write(root.path().join("jobs/big.yaml"), job).unwrap();
+    let script = format!(
+        "INSERT INTO t SELECT 1;\n{}",
+        "-- padding padding padding padding padding padding padding\n".repeat(3 * 1024 * 1024 / 60)
+    );
+    fs::write(root.path().join("jobs/big.sql"), &script).unwrap();
+    let output = tempfile::tempdir().unwrap();
+    fs::write(output.path().join("keep"), "untouched").unwrap();
+    let result = run(kiln()
+        .arg("render")
+        .arg(root.path())
+        .arg("--output")
+        .arg(output.path()));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(result.stdout.is_empty());
+    assert!(
+        result
+            .stderr
+            .starts_with("jobs/big.yaml:6:15: error: spec.sql.file: the SQL ConfigMap would hold ")
+            && result
+                .stderr
+                .contains("the API server stores at most 1048576 bytes in a ConfigMap"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(entries(output.path()), ["keep"]);
+}
