@@ -143,12 +143,50 @@ pub fn parse_documents(
                 continue;
             }
         };
+        let docs = match as_kubectl_reads(file, docs) {
+            Ok(docs) => docs,
+            Err(d) => {
+                diagnostics.push(d);
+                continue;
+            }
+        };
         for (doc, value) in docs.into_iter().enumerate() {
             if strings_within_limit(&value, index, doc, diagnostics) {
                 classify(value, index, doc, parsed, diagnostics);
             }
         }
     }
+}
+
+/// A plain manifest means what kubectl makes of it (YAML 1.1 scalars, `yaml::kube`), so a
+/// file holding one is read again that way and its manifests take the second reading;
+/// kiln's own documents keep the strict one.
+fn as_kubectl_reads(file: &SourceFile, mut docs: Vec<Value>) -> Result<Vec<Value>, Diagnostic> {
+    let is_manifest = |value: &Value| {
+        value.is_object()
+            && !value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.starts_with("kiln.dev/"))
+    };
+    if !docs.iter().any(is_manifest) {
+        return Ok(docs);
+    }
+    let kube = yaml::kube::documents(&file.text).map_err(|e| syntax_error(file, &e))?;
+    if kube.len() != docs.len() {
+        return Err(Diagnostic::error(format!(
+            "kubectl would read {} documents here where kiln reads {}; check empty and null documents",
+            kube.len(),
+            docs.len()
+        ))
+        .in_file(file.path.clone()));
+    }
+    for (doc, kube) in docs.iter_mut().zip(kube) {
+        if is_manifest(doc) {
+            *doc = kube;
+        }
+    }
+    Ok(docs)
 }
 
 /// Refuse a document holding a string (or key) longer than [`yaml::MAX_STRING`] bytes: no

@@ -1,5 +1,7 @@
 //! Reading and writing YAML with serde-saphyr.
 //!
+//! Pass-through manifests are read a second time as kubectl reads them (`kube`).
+//!
 //! Reading follows the YAML 1.2 core schema strictly enough that a value never silently
 //! changes type: only `true`/`false` are booleans (`no`, `on`, `y` stay strings), and
 //! numbers with leading zeros or underscores (`0755`, `1_000`) stay strings. Duplicate keys
@@ -9,6 +11,7 @@
 //! for something else; `tests/quoting.rs` checks that with the real kubectl.
 
 mod fast;
+pub mod kube;
 
 use serde_json::Value;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Error, Options, budget::BudgetBreach};

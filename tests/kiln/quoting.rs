@@ -60,6 +60,23 @@ fn quoted(value: &str) -> String {
     Value::String(value.to_string()).to_string()
 }
 
+/// kubectl's decoding of a YAML file, as JSON objects.
+fn kubectl_reads(file: &std::path::Path) -> Vec<Value> {
+    let output = Command::new("kubectl")
+        .args(["label", "--local", "-f"])
+        .arg(file)
+        .args(["x=y", "-o", "json"])
+        .env("KUBECONFIG", "/dev/null")
+        .output()
+        .expect("kubectl is required for this test: apt-get install kubectl");
+    assert!(
+        output.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json_stream(&String::from_utf8(output.stdout).unwrap())
+}
+
 fn json_stream(text: &str) -> Vec<Value> {
     serde_json::Deserializer::from_str(text)
         .into_iter::<Value>()
@@ -144,5 +161,45 @@ fn tricky_strings_survive_the_yaml_1_1_reader() {
     assert_eq!(
         deployment["metadata"]["labels"]["x"], "y",
         "kubectl applied its label"
+    );
+}
+
+/// A pass-through manifest written with YAML 1.1 scalars (`0644`, `yes`, `on`, `0x1F`,
+/// `1_000`, merge keys) means after kiln what it means to kubectl read directly.
+#[test]
+fn plain_manifests_mean_what_kubectl_reads_in_them() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("kiln.yaml"),
+        "apiVersion: kiln.dev/v1alpha1\nkind: Config\ndefaults: {namespace: quoting}\n",
+    )
+    .unwrap();
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: yaml11, namespace: quoting}\nspec:\n  replicas: 0x2\n  selector: {matchLabels: {app: yaml11}}\n  template:\n    metadata: {labels: {app: yaml11}}\n    spec:\n      containers:\n        - &main\n          name: main\n          image: busybox:1.36\n          tty: yes\n          stdin: on\n          stdinOnce: n\n          args: [0644, 0x1F, 1_000, 0b101, 0o17, 08, 1e3, .5, +12, yes, \"0644\", 1:20, 2001-12-14, -0]\n        - <<: *main\n          name: second\n          tty: off\n      volumes:\n        - name: v\n          secret: {secretName: s, defaultMode: 0644}\n";
+    let input = root.path().join("deployment.yaml");
+    std::fs::write(&input, manifest).unwrap();
+    let rendered = run(kiln().arg("render").arg(root.path()));
+    assert_eq!(rendered.code, 0, "{}", rendered.stderr);
+    let output = tempfile::tempdir().unwrap();
+    let file = output.path().join("rendered.yaml");
+    std::fs::write(&file, &rendered.stdout).unwrap();
+    let mut direct = kubectl_reads(&input).remove(0);
+    let mut through_kiln = kubectl_reads(&file).remove(0);
+    // kiln adds its provenance annotation and labels; the rest must be equal.
+    for object in [&mut direct, &mut through_kiln] {
+        object["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("annotations");
+        object["metadata"].as_object_mut().unwrap().remove("labels");
+    }
+    assert_eq!(through_kiln, direct);
+    let volume = &direct["spec"]["template"]["spec"]["volumes"][0]["secret"];
+    assert_eq!(
+        volume["defaultMode"], 420,
+        "the test's input means what it should"
+    );
+    assert_eq!(
+        direct["spec"]["template"]["spec"]["containers"][1]["tty"],
+        false
     );
 }
