@@ -193,7 +193,13 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
 }
 
 fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagnostic> {
-    let text = read_bounded(path, max_size).map_err(|e| Diagnostic::error(e).in_file(rel))?;
+    let text = read_bounded(path, max_size).map_err(|e| {
+        let diagnostic = Diagnostic::error(e.message).in_file(rel);
+        match e.position {
+            Some((line, column)) => diagnostic.with_position(line, column),
+            None => diagnostic,
+        }
+    })?;
     Ok(SourceFile {
         path: rel.to_string(),
         text,
@@ -203,7 +209,7 @@ fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagno
 /// Read a regular file of at most `max_size` bytes as UTF-8. The checks are made on the
 /// opened file, and the read itself is bounded, so a file that grows meanwhile, a FIFO or a
 /// device (through a symlink) can neither hang kiln nor make it read without limit.
-fn read_bounded(path: &Path, max_size: u64) -> Result<String, String> {
+fn read_bounded(path: &Path, max_size: u64) -> Result<String, ReadError> {
     use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     // Non-blocking, so opening a FIFO does not wait for a writer; it is refused below.
@@ -216,7 +222,7 @@ fn read_bounded(path: &Path, max_size: u64) -> Result<String, String> {
         .map_err(|e| format!("cannot read: {e}"))?;
     let metadata = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
     if !metadata.is_file() {
-        return Err("not a regular file".to_string());
+        return Err("not a regular file".to_string().into());
     }
     let too_large = |size: u64| {
         format!(
@@ -225,16 +231,41 @@ fn read_bounded(path: &Path, max_size: u64) -> Result<String, String> {
         )
     };
     if metadata.len() > max_size {
-        return Err(too_large(metadata.len()));
+        return Err(too_large(metadata.len()).into());
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     file.take(max_size.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > max_size {
-        return Err(too_large(bytes.len() as u64));
+        return Err(too_large(bytes.len() as u64).into());
     }
-    String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_string())
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Valid up to here, so this part is text.
+        let before = String::from_utf8_lossy(valid);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ReadError {
+            message: format!("file is not valid UTF-8 (byte {} is not)", valid.len() + 1),
+            position: Some((line, column)),
+        }
+    })
+}
+
+/// Why a file could not be read, and where in it when that is known.
+struct ReadError {
+    message: String,
+    position: Option<(usize, usize)>,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        ReadError {
+            message,
+            position: None,
+        }
+    }
 }
 
 fn is_yaml(rel: &str) -> bool {
@@ -348,12 +379,16 @@ impl Files for DiskFiles {
         if !resolved.is_file() {
             return Err(ReferenceError::NotAFile(reference.to_string()));
         }
-        let text = read_bounded(&resolved, MAX_FILE_SIZE).map_err(|message| {
-            ReferenceError::Unreadable {
+        let text =
+            read_bounded(&resolved, MAX_FILE_SIZE).map_err(|e| ReferenceError::Unreadable {
                 path: reference.to_string(),
-                message,
-            }
-        })?;
+                message: match e.position {
+                    Some((line, column)) => {
+                        format!("{} at line {line}, column {column}", e.message)
+                    }
+                    None => e.message,
+                },
+            })?;
         Ok((rel, text))
     }
 }

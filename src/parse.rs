@@ -419,13 +419,38 @@ fn typed<T: DeserializeOwned>(
     doc: usize,
     diagnostics: &mut Diagnostics,
 ) -> Option<T> {
-    match serde_json::from_value(value) {
+    match serde_path_to_error::deserialize(value) {
         Ok(v) => Some(v),
         Err(e) => {
-            diagnostics.push(Diagnostic::error(e.to_string()).at(file, doc, FieldPath::root()));
+            let mut at = FieldPath::root();
+            for segment in e.path() {
+                match segment {
+                    serde_path_to_error::Segment::Seq { index } => at = at.index(*index),
+                    serde_path_to_error::Segment::Map { key } => at = at.key(key),
+                    _ => {}
+                }
+            }
+            let message = plain_words(&e.into_inner().to_string());
+            diagnostics.push(Diagnostic::error(message).at(file, doc, at));
             None
         }
     }
+}
+
+/// serde's message in the words of a spec's author: no Rust type names.
+fn plain_words(message: &str) -> String {
+    let mut text = message.replace("floating point `", "the number `");
+    for (rust, words) in [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("; use Option<String>", ""),
+    ] {
+        text = text.replace(rust, words);
+    }
+    text
 }
 
 #[cfg(test)]

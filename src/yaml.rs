@@ -65,7 +65,103 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
 
 /// [`parse_documents`] by serde-saphyr alone: the reference the fast reader is checked against.
 pub fn parse_documents_reference(text: &str) -> Result<Vec<Value>, YamlError> {
-    serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_yaml_error(&e))
+    serde_saphyr::from_multiple_with_options::<Strict>(text, options())
+        .map(|documents| documents.into_iter().map(|d| d.0).collect())
+        .map_err(|e| to_yaml_error(&e))
+}
+
+/// A JSON value read from YAML without losing a key: a key that is not a string (`1`,
+/// `true`) becomes its text as before, but two keys with the same text (`1` and `"1"`) are
+/// an error instead of one silently replacing the other, and a null key (`~`) is an error.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error as _;
+        let mut out = serde_json::Map::new();
+        while let Some(Strict(key)) = map.next_key()? {
+            let key = match key {
+                Value::String(s) => s,
+                Value::Null => {
+                    return Err(A::Error::custom(
+                        "a key cannot be null (~); write it in quotes",
+                    ));
+                }
+                Value::Array(_) | Value::Object(_) => {
+                    return Err(A::Error::custom(
+                        "a key must be a string, not a list or mapping",
+                    ));
+                }
+                other => other.to_string(),
+            };
+            let Strict(value) = map.next_value()?;
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!(
+                    "duplicate key \"{key}\" (a number or boolean key is the same key as its text)"
+                )));
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 fn to_yaml_error(error: &Error) -> YamlError {
