@@ -59,7 +59,12 @@ pub fn parameters(vars: &BTreeMap<String, String>) -> Result<Parameters, String>
         return Err(format!("{PARAMETERS} must be a JSON list of parameters"));
     };
     for item in items {
-        let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
+        let Some(name) = item.get("name").and_then(Value::as_str) else {
+            return Err(format!(
+                "{PARAMETERS} must list objects with a name ({{\"name\": \"environment\", \"string\": \"prod\"}}), not {}",
+                crate::diagnostic::shortened(&item.to_string(), 80)
+            ));
+        };
         let string = || {
             item.get("string")
                 .and_then(Value::as_str)

@@ -182,6 +182,24 @@ fn value(text: &str, field: &Field) -> Result<u32, CronError> {
 }
 
 impl Schedule {
+    /// Whether the schedule fires on some day of some year: `0 9 31 2 *` (February 31st)
+    /// and `0 9 30 2 *` never do. With day-of-week restricted too, cron's OR rule makes any
+    /// allowed weekday fire.
+    pub fn can_fire(&self) -> bool {
+        if !self.dom_any && !self.dow_any && self.days_of_week != 0 {
+            return true;
+        }
+        if self.dom_any {
+            return true;
+        }
+        // The longest each month gets (February 29 in leap years).
+        let days: [u32; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        (1..=12usize).any(|month| {
+            self.months & (1 << month) != 0
+                && (1..=days[month]).any(|day| self.days_of_month & (1 << day) != 0)
+        })
+    }
+
     /// Does the schedule fire at this local wall-clock minute?
     /// `weekday` is 0 for Sunday; `day` and `month` are 1-based.
     pub fn matches(&self, month: u32, day: u32, weekday: u32, hour: u32, minute: u32) -> bool {
@@ -202,6 +220,22 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedules_that_never_fire() {
+        for never in ["0 9 31 2 *", "0 9 30 2 *", "0 9 31 4,6,9,11 *"] {
+            assert!(!ok(never).can_fire(), "{never}");
+        }
+        for fires in [
+            "0 9 29 2 *",
+            "0 9 31 2 1",
+            "0 9 * 2 *",
+            "0 9 31 1-2 *",
+            "0 9 * * 1-5",
+        ] {
+            assert!(ok(fires).can_fire(), "{fires}");
+        }
+    }
 
     #[track_caller]
     fn ok(expression: &str) -> Schedule {

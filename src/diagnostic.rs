@@ -177,6 +177,17 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// `text` cut to `max` characters with a note of its full size, for quoting a value a
+/// repository or an environment variable controls (a 100 KB name is not echoed whole).
+pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => {
+            std::borrow::Cow::Owned(format!("{}… ({} bytes)", &text[..cut], text.len()))
+        }
+    }
+}
+
 /// `text` with control characters (newlines, carriage returns, ANSI escapes) and the Unicode
 /// direction overrides written as Rust escapes (`\n`, `\u{1b}`), so it stays on its line and
 /// shows what it holds.

@@ -306,6 +306,10 @@ pub enum ReferenceError {
     Missing(String),
     #[error("\"{0}\" is not a regular file")]
     NotAFile(String),
+    #[error(
+        "\"{0}\" is or lies in a hidden file or folder, which kiln never reads (it could carry .git/config or .env into the output)"
+    )]
+    Hidden(String),
     #[error("\"{path}\" cannot be read: {message}")]
     Unreadable { path: String, message: String },
 }
@@ -346,6 +350,11 @@ pub fn join_reference(from: &str, reference: &str) -> Result<String, ReferenceEr
     }
     if parts.is_empty() {
         return Err(ReferenceError::NotAFile(reference.to_string()));
+    }
+    // Hidden files and folders (`.git/config`, `.env`) are never input: kiln does not read
+    // them as specs, and a reference must not carry them into the output.
+    if parts.iter().any(|p| p.starts_with('.')) {
+        return Err(ReferenceError::Hidden(reference.to_string()));
     }
     Ok(parts.join("/"))
 }
@@ -417,6 +426,16 @@ mod tests {
             Err(ReferenceError::Escapes("../../x.sql".into())),
         );
         case("jobs/a.yaml", "/etc/passwd", Err(ReferenceError::Absolute));
+        case(
+            "a.yaml",
+            ".git/config",
+            Err(ReferenceError::Hidden(".git/config".into())),
+        );
+        case(
+            "jobs/a.yaml",
+            "../.env",
+            Err(ReferenceError::Hidden("../.env".into())),
+        );
     }
 
     #[test]

@@ -293,6 +293,7 @@ pub fn render(
     // Order and check identities.
     let (objects, problems) = emit::order(objects, &sources);
     diagnostics.extend(problems);
+    check_served_apis(&objects, options.kube_version, &mut diagnostics);
     let spec_count = parsed.spec_documents;
     clock.lap("order");
     let mut outcome = finish(
@@ -515,8 +516,13 @@ fn select_environment(
     } else {
         format!("kiln.yaml defines {}", known.join(", "))
     };
-    let mut d = Diagnostic::error(format!("unknown environment \"{name}\"; {known}"));
-    if let Some(near) = suggest::closest(name, config.environments.keys().map(String::as_str)) {
+    let mut d = Diagnostic::error(format!(
+        "unknown environment \"{}\"; {known}",
+        crate::diagnostic::shortened(name, 80)
+    ));
+    if name.len() <= 253
+        && let Some(near) = suggest::closest(name, config.environments.keys().map(String::as_str))
+    {
         d = d.with_hint(format!("did you mean \"{near}\"?"));
     }
     d = match (&parsed.config_doc, requested) {
@@ -579,6 +585,56 @@ fn check_kube_version(
             ))
             .with_hint("upgrade the cluster, or remove the time zone and write the schedules in the controller's zone (UTC)")
             .at(plan.file, plan.doc, FieldPath::parse("spec.autoscaling.timeZone")),
+        );
+    }
+}
+
+/// The first Kubernetes release serving each group/version kiln renders (or a manifest
+/// uses) that older clusters do not; an object the target cluster cannot serve is an error.
+const SERVED_FROM: [(&str, &str, (u32, u32)); 5] = [
+    ("autoscaling/v2", "", (1, 23)),
+    ("batch/v1", "CronJob", (1, 21)),
+    ("policy/v1", "PodDisruptionBudget", (1, 21)),
+    ("discovery.k8s.io/v1", "", (1, 21)),
+    ("networking.k8s.io/v1", "Ingress", (1, 19)),
+];
+
+/// The first object of a kind the cluster cannot serve, how many there are, and the release
+/// that serves them.
+type FirstAndCount<'a> = (&'a crate::expand::Object, usize, (u32, u32));
+
+fn check_served_apis(
+    objects: &[crate::expand::Object],
+    version: Option<KubeVersion>,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(version) = version else { return };
+    // One error per kind, at its first object: an old cluster is one problem, not hundreds.
+    let mut first: BTreeMap<(&str, &str), FirstAndCount<'_>> = BTreeMap::new();
+    for object in objects {
+        let Some((api, _, served)) = SERVED_FROM.iter().find(|(api, kind, _)| {
+            *api == object.api_version() && (kind.is_empty() || *kind == object.kind())
+        }) else {
+            continue;
+        };
+        if (version.major, version.minor) < *served {
+            first
+                .entry((api, object.kind()))
+                .or_insert((object, 0, *served))
+                .1 += 1;
+        }
+    }
+    for ((api, kind), (object, count, (major, minor))) in first {
+        let others = match count {
+            1 => String::new(),
+            n => format!(" ({} more like it)", n - 1),
+        };
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "{kind} {api} needs Kubernetes {major}.{minor} or later; the target cluster is {}.{}{others}",
+                version.major, version.minor
+            ))
+            .at(object.file, object.doc, FieldPath::root()),
         );
     }
 }

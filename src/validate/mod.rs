@@ -1024,11 +1024,19 @@ fn check_schedule_entries(
                 Diagnostic::error(format!("duplicate schedule name \"{}\"", entry.name)),
             );
         }
-        if let Err(e) = cron::parse(&entry.cron) {
-            report(
+        match cron::parse(&entry.cron) {
+            Err(e) => report(
                 at.key("cron"),
                 Diagnostic::error(format!("invalid cron expression \"{}\": {e}", entry.cron)),
-            );
+            ),
+            Ok(schedule) if !schedule.can_fire() => report(
+                at.key("cron"),
+                Diagnostic::warning(format!(
+                    "cron expression \"{}\" never fires: no month has that day",
+                    entry.cron
+                )),
+            ),
+            Ok(_) => {}
         }
         if entry.min_replicas > entry.max_replicas {
             report(

@@ -246,7 +246,23 @@ fn destination_namespace_is_the_last_fallback() {
 #[test]
 fn failures_are_short_and_leave_stdout_empty() {
     let (_repo, app) = checkout();
-    let cases: [Case<'_>; 5] = [
+    let huge = "x".repeat(100_000);
+    let cases: [Case<'_>; 8] = [
+        (
+            "huge environment name",
+            vec![("ARGOCD_ENV_KILN_ENV", huge.as_str())],
+            "unknown environment \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx… (100000 bytes)\"",
+        ),
+        (
+            "parameters that are not objects",
+            vec![("ARGOCD_APP_PARAMETERS", "[\"prod\"]")],
+            "ARGOCD_APP_PARAMETERS must list objects with a name",
+        ),
+        (
+            "a cluster without autoscaling/v2",
+            vec![("KUBE_VERSION", "1.20")],
+            "HorizontalPodAutoscaler autoscaling/v2 needs Kubernetes 1.23 or later; the target cluster is 1.20",
+        ),
         (
             "unknown environment",
             vec![("ARGOCD_ENV_KILN_ENV", "staging")],
@@ -278,6 +294,11 @@ fn failures_are_short_and_leave_stdout_empty() {
         assert_ne!(result.code, 0, "{name}");
         assert!(result.stdout.is_empty(), "{name}: stdout must stay empty");
         assert!(result.stderr.contains(message), "{name}: {}", result.stderr);
+        assert!(
+            result.stderr.len() < 4096,
+            "{name}: stderr is {} bytes",
+            result.stderr.len()
+        );
         assert!(
             result.stderr.lines().count() <= 12,
             "{name}: stderr is not short:\n{}",
