@@ -188,3 +188,66 @@ fn a_sql_script_too_large_for_a_config_map_is_refused() {
     );
     assert_eq!(entries(output.path()), ["keep"]);
 }
+
+/// The shipped CI example: zizmor (every persona's audits, offline) finds nothing, and the
+/// properties that make it safe for fork pull requests hold.
+#[test]
+fn the_ci_example_passes_zizmor_and_runs_nothing_of_a_pr_with_a_write_token() {
+    let dir = crate::common::project_dir().join("examples/ci");
+    let files = ["kiln-diff.yml", "kiln-diff-comment.yml"];
+    let output = std::process::Command::new("zizmor")
+        .args(["--offline", "--persona", "pedantic", "--format", "plain"])
+        .args(files.iter().map(|f| dir.join(f)))
+        .output()
+        .expect("zizmor is required for this test: python3 -m pip install zizmor");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("No findings to report"), "{report}");
+
+    let workflow = |name: &str| {
+        let text = fs::read_to_string(dir.join(name)).unwrap();
+        kiln::yaml::parse_documents(&text).unwrap().remove(0)
+    };
+    let (render, comment) = (workflow(files[0]), workflow(files[1]));
+    for (name, flow) in [(files[0], &render), (files[1], &comment)] {
+        assert_eq!(flow["permissions"], serde_json::json!({}), "{name}");
+        for (job, body) in flow["jobs"].as_object().unwrap() {
+            for step in body["steps"].as_array().unwrap() {
+                if let Some(uses) = step["uses"].as_str() {
+                    let sha = uses.split_once('@').map_or("", |(_, r)| r);
+                    assert!(
+                        sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                        "{name} {job}: {uses} is not pinned to a commit"
+                    );
+                }
+                if let Some(script) = step["run"].as_str() {
+                    assert!(
+                        !script.contains("${{"),
+                        "{name} {job}: an expression inside run:"
+                    );
+                }
+            }
+        }
+    }
+    let diff_job = &render["jobs"]["diff"];
+    assert!(render["on"].get("pull_request").is_some());
+    assert_eq!(
+        diff_job["permissions"],
+        serde_json::json!({"contents": "read"})
+    );
+    assert_eq!(diff_job["steps"][0]["with"]["persist-credentials"], false);
+    assert!(comment["on"].get("workflow_run").is_some());
+    let comment_steps = comment["jobs"]["comment"]["steps"].as_array().unwrap();
+    assert!(
+        comment_steps.iter().all(|s| !s["uses"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("actions/checkout")
+            && s.get("run").is_none()),
+        "the commenting workflow checks out or runs nothing"
+    );
+}
