@@ -44,7 +44,7 @@ const JOB_TYPES: [&str; 6] = [
     "type: python\n  python: {module: jobs.enrich}",
     "type: jar\n  jar: {uri: \"local:///opt/flink/usrlib/job.jar\", entryClass: com.example.Main, args: [--env, prod]}",
     "type: sql\n  sql: {file: query.sql}",
-    "type: sql\n  sql: {runner: jar, statements: \"CREATE TABLE t (a INT) WITH ('connector' = 'datagen');\\nSELECT a FROM t;\"}",
+    "type: sql\n  sql: {runner: jar, statements: \"CREATE TABLE t (a INT) WITH ('connector' = 'datagen');\\nINSERT INTO s SELECT a FROM t;\"}",
 ];
 
 const MODES: [&str; 7] = [

@@ -177,3 +177,48 @@ impl Files for OneSqlFile {
         }
     }
 }
+
+/// `kiln diff`'s checkout of a git revision (`git::plan` and `git::write_entries`): the text
+/// is a `git ls-tree -r -l -z` listing (records separated by NUL, or by newlines in a
+/// readable seed) and each blob's content is its object field, so a seed can hold a symlink
+/// `evil -> ../outside` and a file `evil/pwned.yaml`. Whatever the listing, nothing may be
+/// written outside the checkout folder.
+///
+/// # Panics
+///
+/// When anything appears next to the checkout folder (a bug the fuzzer is to find).
+pub fn checkout(text: &str) {
+    let listing = if text.contains('\0') {
+        text.to_string()
+    } else {
+        text.replace('\n', "\0")
+    };
+    let (_, entries) = crate::git::plan(&listing, "");
+    if entries.is_empty() || entries.len() > 64 {
+        return;
+    }
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let (into, outside) = (dir.path().join("into"), dir.path().join("outside"));
+    if std::fs::create_dir(&into).is_err() || std::fs::create_dir(&outside).is_err() {
+        return;
+    }
+    let mut stream = Vec::new();
+    for entry in &entries {
+        stream.extend(format!("{} blob {}\n", entry.object, entry.object.len()).as_bytes());
+        stream.extend(entry.object.as_bytes());
+        stream.push(b'\n');
+    }
+    let _ = crate::git::write_entries(&into, &entries, &mut stream.as_slice());
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        beside.len(),
+        2,
+        "the checkout wrote next to its folder: {beside:?}"
+    );
+    assert!(
+        std::fs::read_dir(&outside).is_ok_and(|mut d| d.next().is_none()),
+        "the checkout wrote outside its folder"
+    );
+}

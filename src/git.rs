@@ -88,7 +88,53 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         inside.to_string()
     });
     let listing = output(&mut ls)?;
-    let mut entries: Vec<(String, String, String, u64)> = Vec::new(); // mode, object, path, size
+    let (large, entries) = plan(&listing, inside);
+    write_placeholders(into, &large)?;
+    let mut batch = git(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| GitError::Failed(e.to_string()))?;
+    let mut stdin = batch
+        .stdin
+        .take()
+        .ok_or_else(|| GitError::Failed("no stdin".into()))?;
+    let objects: Vec<String> = entries.iter().map(|e| e.object.clone()).collect();
+    let writer = std::thread::spawn(move || {
+        for object in objects {
+            if writeln!(stdin, "{object}").is_err() {
+                break;
+            }
+        }
+    });
+    let mut reader = BufReader::new(
+        batch
+            .stdout
+            .take()
+            .ok_or_else(|| GitError::Failed("no stdout".into()))?,
+    );
+    write_entries(into, &entries, &mut reader)?;
+    let _ = writer.join();
+    let _ = batch.wait();
+    Ok(())
+}
+
+/// One blob of a revision's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub mode: String,
+    pub object: String,
+    /// Path below the kiln root (`inside`), `/`-separated, without `..` or empty parts.
+    pub relative: String,
+    pub size: u64,
+}
+
+/// The blobs of `git ls-tree -r -l -z` output below `inside`, split into those over the
+/// loader's file limit (never fetched: they become placeholders of their size) and the rest.
+pub fn plan(listing: &str, inside: &str) -> (Vec<Entry>, Vec<Entry>) {
+    let mut entries = Vec::new();
     for record in listing.split('\0').filter(|r| !r.is_empty()) {
         let Some((meta, path)) = record.split_once('\t') else {
             continue;
@@ -115,47 +161,47 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
                 None => continue,
             }
         };
-        if relative.split('/').any(|c| c == ".." || c.is_empty()) {
+        if relative
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
+        {
             continue;
         }
-        entries.push((mode.to_string(), object.to_string(), relative, size));
+        entries.push(Entry {
+            mode: mode.to_string(),
+            object: object.to_string(),
+            relative,
+            size,
+        });
     }
     // Blobs the loader would refuse unread are not fetched at all.
-    let (large, entries): (Vec<_>, Vec<_>) = entries
+    entries
         .into_iter()
-        .partition(|(mode, _, _, size)| *size > crate::load::MAX_FILE_SIZE && mode != "120000");
-    for (_, _, relative, size) in &large {
-        let target = private_path(into, relative)?;
-        let file = create_new(&target, relative)?;
-        file.set_len(*size)
-            .map_err(|e| GitError::Failed(format!("{relative}: {e}")))?;
+        .partition(|e| e.size > crate::load::MAX_FILE_SIZE && e.mode != "120000")
+}
+
+/// Empty sparse files of the sizes of blobs over the limit, which the loader refuses as it
+/// refuses such a file in a working tree.
+fn write_placeholders(into: &Path, large: &[Entry]) -> Result<(), GitError> {
+    for entry in large {
+        let target = private_path(into, &entry.relative)?;
+        let file = create_new(&target, &entry.relative)?;
+        file.set_len(entry.size)
+            .map_err(|e| GitError::Failed(format!("{}: {e}", entry.relative)))?;
     }
-    let mut batch = git(top)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| GitError::Failed(e.to_string()))?;
-    let mut stdin = batch
-        .stdin
-        .take()
-        .ok_or_else(|| GitError::Failed("no stdin".into()))?;
-    let objects: Vec<String> = entries.iter().map(|(_, o, _, _)| o.clone()).collect();
-    let writer = std::thread::spawn(move || {
-        for object in objects {
-            if writeln!(stdin, "{object}").is_err() {
-                break;
-            }
-        }
-    });
-    let mut reader = BufReader::new(
-        batch
-            .stdout
-            .take()
-            .ok_or_else(|| GitError::Failed("no stdout".into()))?,
-    );
-    for (mode, _, relative, _) in &entries {
+    Ok(())
+}
+
+/// Write each entry from `git cat-file --batch` output, in order: files created new and
+/// streamed (never held whole), symlinks as links; every folder on the way a real folder
+/// inside `into`.
+pub fn write_entries(
+    into: &Path,
+    entries: &[Entry],
+    reader: &mut impl BufRead,
+) -> Result<(), GitError> {
+    for entry in entries {
+        let relative = &entry.relative;
         let mut header = String::new();
         reader
             .read_line(&mut header)
@@ -167,13 +213,11 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
             .ok_or_else(|| GitError::Failed(format!("unexpected cat-file output: {header}")))?;
         let failed = |e: std::io::Error| GitError::Failed(e.to_string());
         let target = private_path(into, relative)?;
-        // Streamed, never held whole: a revision may hold blobs of any size (the loader
-        // bounds what it reads later).
-        let mut blob = (&mut reader).take(size);
-        if mode == "120000" {
+        let mut blob = reader.take(size);
+        if entry.mode == "120000" {
             let mut link = String::new();
             blob.read_to_string(&mut link).map_err(failed)?;
-            std::os::unix::fs::symlink(link, &target).map_err(failed)?;
+            symlink(&link, &target).map_err(failed)?;
         } else {
             let mut file = create_new(&target, relative)?;
             let copied = std::io::copy(&mut blob, &mut file).map_err(failed)?;
@@ -187,9 +231,18 @@ pub fn checkout(top: &Path, commit: &str, inside: &str, into: &Path) -> Result<(
         let mut newline = [0u8; 1];
         reader.read_exact(&mut newline).map_err(failed)?;
     }
-    let _ = writer.join();
-    let _ = batch.wait();
     Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(link: &str, target: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(link, target)
+}
+
+#[cfg(not(unix))]
+fn symlink(_link: &str, target: &Path) -> std::io::Result<()> {
+    // No symlinks: an empty file stands for the link (the loader refuses it as YAML).
+    std::fs::File::create(target).map(drop)
 }
 
 /// `into/relative`, with every folder on the way created inside `into` as a real folder: a

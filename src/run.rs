@@ -480,43 +480,20 @@ fn check_command(args: &CheckArgs) -> i32 {
     if ok { EXIT_OK } else { EXIT_INVALID }
 }
 
-/// A temporary folder removed when dropped (revisions are checked out into it).
-struct Scratch(PathBuf);
+/// A private temporary folder (mode 0700, a random name, in the system's temporary folder),
+/// removed when dropped: revisions are checked out into it.
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
-    /// On Linux in memory (`/dev/shm`) when the machine has it with room to spare (512 MiB;
-    /// Docker's default of 64 MiB is not enough) — creating a thousand files on a disk file
-    /// system costs more than rendering them — else (and on other systems) in the temporary
-    /// folder.
     fn new() -> std::io::Result<Scratch> {
-        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!("kiln-diff-{}-{n}-{nanos}", std::process::id());
-        #[cfg(target_os = "linux")]
-        let parent = {
-            let shm = Path::new("/dev/shm");
-            let roomy = rustix::fs::statvfs(shm)
-                .is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) >= 512 * 1024 * 1024);
-            if roomy {
-                shm.to_path_buf()
-            } else {
-                std::env::temp_dir()
-            }
-        };
-        #[cfg(not(target_os = "linux"))]
-        let parent = std::env::temp_dir();
-        let path = parent.join(name);
-        std::fs::create_dir(&path)?;
-        Ok(Scratch(path))
+        tempfile::Builder::new()
+            .prefix("kiln-diff-")
+            .tempdir()
+            .map(Scratch)
     }
-}
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    fn path(&self) -> &Path {
+        self.0.path()
     }
 }
 
@@ -593,7 +570,7 @@ fn diff_command(args: &DiffArgs) -> i32 {
     };
     let checkout = |revision: &str, scratch: &Scratch, name: &str| -> Result<PathBuf, i32> {
         let commit = git::resolve(&top, revision).map_err(usage_error)?;
-        let into = scratch.0.join(name);
+        let into = scratch.path().join(name);
         std::fs::create_dir(&into).map_err(usage_error)?;
         git::checkout(&top, &commit, &inside, &into).map_err(usage_error)?;
         Ok(into)

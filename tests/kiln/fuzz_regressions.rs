@@ -54,3 +54,8 @@ fn render_inputs() {
 fn emit_inputs() {
     replay("emit", kiln::fuzzing::emit);
 }
+
+#[test]
+fn checkout_inputs() {
+    replay("checkout", kiln::fuzzing::checkout);
+}
