@@ -958,29 +958,12 @@ fn load_balancer(
 /// `30m`, `900s`, `1h30m` → seconds.
 pub fn parse_duration(text: &str) -> Result<u32, String> {
     let bad = || format!("\"{text}\" is not a duration (e.g. 30m, 900s, 1h30m)");
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    let mut seen_unit = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(bad()),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        total += n * unit;
-        number.clear();
-        seen_unit = true;
-    }
-    if !number.is_empty() || !seen_unit {
+    // jiff's friendly format (`30m`, `1h30m`, `90 minutes`) and ISO 8601 (`PT30M`).
+    let duration: jiff::SignedDuration = text.trim().parse().map_err(|_| bad())?;
+    if duration.is_negative() || duration.subsec_nanos() != 0 {
         return Err(bad());
     }
-    u32::try_from(total).map_err(|_| bad())
+    u32::try_from(duration.as_secs()).map_err(|_| bad())
 }
 
 fn is_cidr(text: &str) -> bool {
@@ -1030,6 +1013,14 @@ mod tests {
         assert!(parse_duration("30").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(parse_duration("90 minutes"), Ok(5400));
+        assert_eq!(parse_duration("PT15M"), Ok(900));
+        assert!(parse_duration("-5m").is_err());
+        assert!(parse_duration("1.5s").is_err());
+        assert!(
+            parse_duration("5000000000000000000h").is_err(),
+            "no overflow panic"
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! - instead of `input/`, a file `root` naming a kiln root of the project (`examples/lemo`),
 //!   so an example's environments get goldens without a copy.
 //!
-//! Adding a test case means adding a folder. `KILN_BLESS=1 cargo test fixtures` rewrites the
-//! expectations; review every changed file as if it were code.
+//! Adding a test case means adding a folder; each case is a test of its own
+//! (`cargo test --test fixtures -- err-sql-no-job`). `KILN_BLESS=1 cargo test --test fixtures`
+//! rewrites the expectations; review every changed file as if it were code.
 //!
 //! Every failing case is also run with `--output` over an existing folder, which must be left
 //! exactly as it was, and through `kiln check`, which must report the same diagnostics.
@@ -16,29 +17,34 @@
 use std::fs;
 use std::path::Path;
 
+use libtest_mimic::Trial;
+
 use crate::common::{bless, case_dirs, diff, kiln, project_dir, read, run};
 
 const EXPECTED: &str = "expected.yaml";
 const WARNINGS: &str = "expected-warnings.txt";
 const ERROR: &str = "expected-error.txt";
 
-#[test]
-fn fixtures() {
-    let mut failures = Vec::new();
+/// One test per case, named after its folder (`cargo test --test fixtures -- pool-loras`),
+/// and one that the cases are there at all.
+pub fn trials() -> Vec<Trial> {
     let cases = case_dirs("fixtures");
-    assert!(cases.len() > 40, "fixtures/ holds {} cases", cases.len());
-    for (name, dir) in &cases {
-        if let Err(message) = check_case(dir) {
-            failures.push(format!("--- fixture {name}\n{message}"));
+    let count = cases.len();
+    let mut trials = vec![Trial::test("fixtures_are_present", move || {
+        if count > 40 {
+            Ok(())
+        } else {
+            Err(format!("fixtures/ holds only {count} cases").into())
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} fixtures failed (KILN_BLESS=1 rewrites expectations):\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    })];
+    trials.extend(cases.into_iter().map(|(name, dir)| {
+        Trial::test(name, move || {
+            check_case(&dir).map_err(|message| {
+                format!("{message}\n(KILN_BLESS=1 rewrites expectations)").into()
+            })
+        })
+    }));
+    trials
 }
 
 fn args(dir: &Path) -> Vec<String> {

@@ -8,7 +8,6 @@ mod cli;
 mod common;
 mod crd;
 mod diff;
-mod fixtures;
 mod fuzz_regressions;
 mod hardening;
 mod pools;
