@@ -18,6 +18,7 @@ pub mod expand;
 pub mod fuzzing;
 pub mod git;
 pub mod load;
+pub mod names;
 pub mod object;
 pub mod parse;
 pub mod patch;

@@ -6,10 +6,9 @@
 
 use serde_json::Value;
 
+use crate::names::{is_dns_label, is_dns_subdomain, label_problem};
 use crate::path::FieldPath;
-use crate::quantity::is_dns_label;
 use crate::validate::kube::{MAX_CONFIG_MAP_BYTES, config_key_problem};
-use crate::validate::label_problem;
 
 /// The API server's limit on all annotations of one object together (256 KiB).
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
@@ -207,10 +206,6 @@ fn name_problem(api_version: &str, kind: &str, name: &str) -> Option<String> {
     (!is_dns_subdomain(name)).then(|| {
         format!("name \"{name}\" is not a DNS subdomain (lower-case letters, digits, '-' and '.', at most 253)")
     })
-}
-
-pub fn is_dns_subdomain(name: &str) -> bool {
-    name.len() <= 253 && name.split('.').all(|part| is_dns_label(part, 63))
 }
 
 fn is_api_version(text: &str) -> bool {

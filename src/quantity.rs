@@ -1,4 +1,5 @@
-//! Memory sizes as the Flink operator reads `resource.memory`, and names' rules.
+//! Quantities: memory sizes as the Flink operator reads `resource.memory`, and Kubernetes
+//! quantities as the API server parses them.
 
 /// Flink's memory floor for a JobManager or TaskManager process: metaspace, JVM overhead and
 /// framework memory alone take more than 768m, so below 1024m the process does not start.
@@ -33,22 +34,6 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
     }
     #[allow(clippy::cast_sign_loss)]
     Ok(bytes as u64)
-}
-
-/// A DNS-1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric.
-pub fn is_dns_label(name: &str, max_len: usize) -> bool {
-    !name.is_empty()
-        && name.len() <= max_len
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
-}
-
-/// The operator's FlinkDeployment name rule: `[a-z]([-a-z0-9]{0,43}[a-z0-9])?` (45 chars).
-pub fn is_flink_name(name: &str) -> bool {
-    is_dns_label(name, 45) && name.as_bytes()[0].is_ascii_lowercase()
 }
 
 /// A Kubernetes quantity, parsed by the API server's grammar (`resource.ParseQuantity`):
@@ -179,18 +164,5 @@ mod tests {
         assert!(resource_problem("1.5Gi", false).is_none());
         assert!(resource_problem("-1Gi", false).is_some());
         assert!(resource_problem("0", false).is_some());
-    }
-
-    #[test]
-    fn names() {
-        assert!(is_flink_name("clickstream-enrich"));
-        assert!(is_flink_name(&"a".repeat(45)));
-        assert!(!is_flink_name(&"a".repeat(46)));
-        assert!(!is_flink_name("1abc"));
-        assert!(!is_flink_name("abc-"));
-        assert!(!is_flink_name("Abc"));
-        assert!(!is_flink_name("a_b"));
-        assert!(is_dns_label("9to5", 63));
-        assert!(!is_dns_label("", 63));
     }
 }

@@ -5,10 +5,8 @@
 use serde_json::{Map, Value};
 
 use crate::diagnostic::Severity;
-use crate::object::is_dns_subdomain;
+use crate::names::{is_dns_subdomain, label_problem};
 use crate::path::FieldPath;
-
-use super::label_problem;
 
 /// The API server's limit on a ConfigMap's or Secret's data (1 MiB).
 pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;

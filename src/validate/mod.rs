@@ -13,6 +13,7 @@ use crate::config::{self, Config};
 use crate::cron;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::load::Files;
+use crate::names::{self, label_problem};
 use crate::parse::Located;
 use crate::path::FieldPath;
 use crate::quantity::{self, MEMORY_FLOOR_BYTES};
@@ -216,7 +217,7 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
         ));
     }
     if let Some(ns) = &defaults.namespace
-        && !quantity::is_dns_label(ns, 63)
+        && !names::is_dns_label(ns, 63)
     {
         diagnostics.push(at(
             FieldPath::parse("defaults.namespace"),
@@ -254,14 +255,14 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
     let mut labels = defaults.labels.clone();
     for (name, environment) in &config.environments {
         let path = FieldPath::root().key("environments").key(name);
-        if !quantity::is_dns_label(name, 63) {
+        if !names::is_dns_label(name, 63) {
             diagnostics.push(at(
                 path.clone(),
                 Diagnostic::error(format!("environment name \"{name}\" is not a DNS label")),
             ));
         }
         if let Some(ns) = &environment.namespace
-            && !quantity::is_dns_label(ns, 63)
+            && !names::is_dns_label(ns, 63)
         {
             diagnostics.push(at(
                 path.key("namespace"),
@@ -361,7 +362,7 @@ fn flink_job(
         .unwrap_or_default();
     let name = job.metadata.name.clone();
 
-    if !quantity::is_flink_name(&name) {
+    if !names::is_flink_name(&name) {
         out.push(err(
             "metadata.name",
             format!(
@@ -373,7 +374,7 @@ fn flink_job(
 
     let namespace = resolve_namespace(ctx, &job.metadata);
     let namespace = if let Some(ns) = namespace {
-        if !quantity::is_dns_label(&ns, 63) {
+        if !names::is_dns_label(&ns, 63) {
             out.push(err(
                 "metadata.namespace",
                 format!("\"{ns}\" is not a valid namespace (a DNS label)"),
@@ -1009,7 +1010,7 @@ fn check_schedule_entries(
     let mut names = BTreeSet::new();
     for (i, entry) in entries.iter().enumerate() {
         let at = FieldPath::root().index(i);
-        if !quantity::is_dns_label(&entry.name, 63) {
+        if !names::is_dns_label(&entry.name, 63) {
             report(
                 at.key("name"),
                 Diagnostic::error(format!(
@@ -1085,35 +1086,6 @@ pub fn image_warning(image: &str) -> Option<String> {
             "image \"{image}\" has no tag (it means latest): rollouts are not reproducible"
         )),
     }
-}
-
-/// Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63
-/// characters; values of at most 63 characters, alphanumeric at both ends.
-pub fn label_problem(key: &str, value: &str) -> Option<String> {
-    let name_ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 63
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
-    };
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    let prefix_ok = prefix.is_none_or(|p| {
-        p.len() <= 253 && p.split('.').all(|part| quantity::is_dns_label(part, 63))
-    });
-    if !prefix_ok || !name_ok(name) {
-        return Some(format!("\"{key}\" is not a valid label key"));
-    }
-    if !value.is_empty() && !name_ok(value) {
-        return Some(format!(
-            "label value \"{value}\" is invalid: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
-        ));
-    }
-    None
 }
 
 /// The problems `kiln check` finds in a SQL script, as diagnostics placed by `place`.

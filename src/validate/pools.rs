@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::{Context, Settings, image_warning, label_problem, resolve_namespace};
+use super::{Context, Settings, image_warning, resolve_namespace};
 use crate::allocation::{self, UNASSIGNED};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::Release;
+use crate::names::{self, label_problem};
 use crate::parse::Located;
 use crate::path::FieldPath;
 use crate::quantity;
@@ -145,7 +146,7 @@ fn namespace_or_error<T>(
     out: &mut Diagnostics,
 ) -> String {
     if let Some(ns) = resolve_namespace(ctx, metadata) {
-        if !quantity::is_dns_label(&ns, 63) {
+        if !names::is_dns_label(&ns, 63) {
             out.push(located.diagnostic(
                 Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
                 "metadata.namespace",
@@ -486,13 +487,13 @@ fn model_pool(
     let spec = &pool.spec;
     let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
     let name = pool.metadata.name.clone();
-    if !quantity::is_dns_label(&name, 63) {
+    if !names::is_dns_label(&name, 63) {
         out.push(err("metadata.name", format!("\"{name}\" is not a valid ModelPool name (a DNS label: lower-case letters, digits and '-')")));
     }
     let namespace = namespace_or_error(ctx, &pool.metadata, located, out);
     let labels = labels(settings, &pool.metadata, located, out);
     let model_tag = spec.model_tag.clone().unwrap_or_else(|| name.clone());
-    if label_problem("model", &model_tag).is_some() || !quantity::is_dns_label(&model_tag, 63) {
+    if label_problem("model", &model_tag).is_some() || !names::is_dns_label(&model_tag, 63) {
         out.push(err(
             if spec.model_tag.is_some() { "spec.modelTag" } else { "metadata.name" },
             format!("modelTag \"{model_tag}\" must be a DNS label (it is a label value and part of Deployment names)"),
@@ -510,7 +511,7 @@ fn model_pool(
                 Diagnostic::error("\"unassigned\" is reserved for the pods no business holds")
                     .at_key(located.file, located.doc, at.clone()),
             );
-        } else if !quantity::is_dns_label(business, 63) {
+        } else if !names::is_dns_label(business, 63) {
             out.push(Diagnostic::error(format!("business \"{business}\" is not a DNS label (lower-case letters, digits and '-')")).at_key(located.file, located.doc, at.clone()));
         }
         if let Assignment::Share(text) = assignment
@@ -643,7 +644,7 @@ fn model_pool(
                 "spec.cache",
                 "set one of persistentVolumeClaim or emptyDir".into(),
             )),
-            (Some(claim), None) if !quantity::is_dns_label(claim, 253) && !claim.contains('.') => {
+            (Some(claim), None) if !names::is_dns_subdomain(claim) => {
                 out.push(err(
                     "spec.cache.persistentVolumeClaim",
                     format!("\"{claim}\" is not a valid claim name"),
@@ -703,10 +704,7 @@ fn model_pool(
         }
     }
     if let Some(class) = &spec.placement.priority_class_name
-        && !quantity::is_dns_label(class, 253)
-        && !class
-            .split('.')
-            .all(|part| quantity::is_dns_label(part, 63))
+        && !names::is_dns_subdomain(class)
     {
         out.push(err(
             "spec.placement.priorityClassName",
@@ -789,7 +787,7 @@ fn business_service(
     let spec = &service.spec;
     let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
     let name = service.metadata.name.clone();
-    if !quantity::is_dns_label(&name, 63) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+    if !names::is_dns_label(&name, 63) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         out.push(err(
             "metadata.name",
             format!("\"{name}\" is not a valid Service name: a DNS label starting with a letter"),
