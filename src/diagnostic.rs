@@ -88,6 +88,15 @@ impl Diagnostic {
         self
     }
 
+    /// Add the hint `did you mean "x"?` when one of `candidates` is close to `word`.
+    #[must_use]
+    pub fn suggesting<'a>(self, word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        match crate::suggest::closest(word, candidates) {
+            Some(near) => self.with_hint(format!("did you mean \"{near}\"?")),
+            None => self,
+        }
+    }
+
     /// Point at a field of a document; line and column are resolved later.
     #[must_use]
     pub fn at(mut self, file: usize, doc: usize, path: FieldPath) -> Self {

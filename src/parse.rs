@@ -12,7 +12,6 @@ use crate::path::FieldPath;
 use crate::schema;
 use crate::source::SourceFile;
 use crate::spec::{API_VERSION, BusinessService, FlinkJob, Kind, ModelPool};
-use crate::suggest;
 use crate::yaml;
 
 /// A value with the document it came from.
@@ -301,9 +300,7 @@ fn classify(
                     known.join(", ")
                 ))
                 .at(file, doc, root.key("kind"));
-                if let Some(near) = suggest::closest(kind, known.iter().copied()) {
-                    d = d.with_hint(format!("did you mean \"{near}\"?"));
-                }
+                d = d.suggesting(kind, known.iter().copied());
                 diagnostics.push(d);
             }
         }

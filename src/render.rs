@@ -17,7 +17,6 @@ use crate::parse::{self, Located, Parsed};
 use crate::patch::{self, Patchable, Stage};
 use crate::path::FieldPath;
 use crate::source::{self, SourceFile};
-use crate::suggest;
 use crate::validate::pools::{PoolPlan, ServicePlan};
 use crate::validate::{self, Context, FlinkPlan, Settings};
 
@@ -520,11 +519,7 @@ fn select_environment(
         "unknown environment \"{}\"; {known}",
         crate::diagnostic::shortened(name, 80)
     ));
-    if name.len() <= 253
-        && let Some(near) = suggest::closest(name, config.environments.keys().map(String::as_str))
-    {
-        d = d.with_hint(format!("did you mean \"{near}\"?"));
-    }
+    d = d.suggesting(name, config.environments.keys().map(String::as_str));
     d = match (&parsed.config_doc, requested) {
         (Some(doc), None) => d.at(doc.file, doc.doc, FieldPath::parse("defaultEnvironment")),
         _ => d.in_file(crate::load::CONFIG_FILE),

@@ -17,7 +17,6 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::path::FieldPath;
 use crate::spec::{BusinessService, FlinkJob, Kind, ModelPool};
-use crate::suggest;
 
 /// File name under `schemas/` of a kind's schema.
 pub fn file_name(kind: Kind) -> &'static str {
@@ -176,9 +175,8 @@ fn to_diagnostics(
                         doc,
                         path.key(key),
                     );
-                    if let Some(near) = suggest::closest(key, known.iter().copied()) {
-                        d = d.with_hint(format!("did you mean \"{near}\"?"));
-                    } else if !known.is_empty() {
+                    d = d.suggesting(key, known.iter().copied());
+                    if d.hint.is_none() && !known.is_empty() {
                         d = d.with_hint(format!("known fields: {}", known.join(", ")));
                     }
                     d
@@ -203,11 +201,8 @@ fn to_diagnostics(
                 options.join(", ")
             ))
             .at(file, doc, path);
-            if let Some(near) = given
-                .as_str()
-                .and_then(|g| suggest::closest(g, options.iter().copied()))
-            {
-                d = d.with_hint(format!("did you mean \"{near}\"?"));
+            if let Some(given) = given.as_str() {
+                d = d.suggesting(given, options.iter().copied());
             }
             vec![d]
         }

@@ -2,6 +2,10 @@
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // A typo is short; a long word (a pasted value) is compared with nothing.
+    if word.len() > 253 {
+        return None;
+    }
     let word_lower = word.to_lowercase();
     candidates
         .into_iter()

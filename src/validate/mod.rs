@@ -23,7 +23,6 @@ use crate::spec::flink_job::{
     AutoscalingMode, Env, JobType, ScheduleEntry, SqlRunner, UpgradeMode,
 };
 use crate::sql;
-use crate::suggest;
 
 /// `flinkConfiguration` keys the operator owns; setting them breaks the deployment.
 pub const FORBIDDEN_FLINK_KEYS: [&str; 3] = [
@@ -598,11 +597,7 @@ fn flink_job(
                     .join(", ")
             ),
         );
-        if let Some(near) =
-            suggest::closest(&profile_name, settings.profiles.keys().map(String::as_str))
-        {
-            d = d.with_hint(format!("did you mean \"{near}\"?"));
-        }
+        d = d.suggesting(&profile_name, settings.profiles.keys().map(String::as_str));
         out.push(d);
         catalog::builtin_profile(catalog::DEFAULT_PROFILE)?
     };
@@ -832,11 +827,7 @@ fn flink_job(
                                 .join(", ")
                         ),
                     );
-                    if let Some(near) =
-                        suggest::closest(preset, settings.presets.keys().map(String::as_str))
-                    {
-                        d = d.with_hint(format!("did you mean \"{near}\"?"));
-                    }
+                    d = d.suggesting(preset, settings.presets.keys().map(String::as_str));
                     out.push(d);
                 }
             }
