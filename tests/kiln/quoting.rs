@@ -114,19 +114,7 @@ fn tricky_strings_survive_the_yaml_1_1_reader() {
     let file = root.path().join("rendered.yaml");
     std::fs::write(&file, &rendered.stdout).unwrap();
 
-    let output = Command::new("kubectl")
-        .args(["label", "--local", "-f"])
-        .arg(&file)
-        .args(["x=y", "-o", "json"])
-        .env("KUBECONFIG", "/dev/null")
-        .output()
-        .expect("kubectl is required for this test: apt-get install kubectl");
-    assert!(
-        output.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let objects = json_stream(&String::from_utf8(output.stdout).unwrap());
+    let objects = kubectl_reads(&file);
     let deployment = objects
         .iter()
         .find(|o| o["kind"] == "FlinkDeployment")
