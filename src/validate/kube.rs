@@ -148,6 +148,60 @@ pub fn toleration_problems(toleration: &Map<String, Value>) -> Vec<(FieldPath, S
     out
 }
 
+/// The problems of a user's pod template (a FlinkJob's `podTemplate`): the env names and
+/// sources of every container and init container, and the tolerations, at paths below it.
+pub fn pod_template_problems(template: &Map<String, Value>) -> Vec<(FieldPath, Severity, String)> {
+    let mut out = Vec::new();
+    let Some(spec) = template.get("spec").and_then(Value::as_object) else {
+        return out;
+    };
+    let at = FieldPath::root().key("spec");
+    for list in ["containers", "initContainers"] {
+        let containers = spec
+            .get(list)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for (i, container) in containers.iter().enumerate() {
+            let env = container
+                .get("env")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            for (j, var) in env.iter().enumerate() {
+                let here = at.key(list).index(i).key("env").index(j);
+                let name = var.get("name").and_then(Value::as_str).unwrap_or("");
+                if let Some((severity, problem)) = env_name_problem(name) {
+                    out.push((here.key("name"), severity, problem));
+                }
+                if let Some(source) = var.get("valueFrom").and_then(Value::as_object) {
+                    for (path, problem) in env_source_problems(source) {
+                        out.push((here.key("valueFrom").join(&path), Severity::Error, problem));
+                    }
+                }
+            }
+        }
+    }
+    let tolerations = spec
+        .get("tolerations")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    for (i, toleration) in tolerations.iter().enumerate() {
+        let here = at.key("tolerations").index(i);
+        match toleration.as_object() {
+            Some(toleration) => {
+                for (path, problem) in toleration_problems(toleration) {
+                    out.push((here.clone().join(&path), Severity::Error, problem));
+                }
+            }
+            None => out.push((
+                here,
+                Severity::Error,
+                "a toleration must be a mapping".into(),
+            )),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -168,6 +222,23 @@ mod tests {
         assert_eq!(
             env_name_problem("1ST").map(|p| p.0),
             Some(Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn pod_templates() {
+        let template = json!({"spec": {"containers": [{"name": "flink-main-container", "env": [{"name": "A=B", "value": "x"}, {"name": "OK", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "bad key"}}}]}], "tolerations": [{"key": "k", "operator": "Sometimes"}]}});
+        let problems: Vec<String> = pod_template_problems(template.as_object().unwrap())
+            .into_iter()
+            .map(|(path, _, message)| format!("{path}: {message}"))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "spec.containers[0].env[0].name: \"A=B\" is not a valid environment variable name: printable ASCII without '='",
+                "spec.containers[0].env[1].valueFrom.configMapKeyRef.key: \"bad key\" is not a valid key (letters, digits, '-', '_' or '.', at most 253)",
+                "spec.tolerations[0].operator: operator \"Sometimes\" is not Equal or Exists",
+            ]
         );
     }
 

@@ -725,6 +725,15 @@ fn flink_job(
             );
         }
     }
+    if let Some(template) = &spec.pod_template {
+        for (at, severity, problem) in kube::pod_template_problems(template) {
+            out.push(Diagnostic::error(problem).with_severity(severity).at(
+                located.file,
+                located.doc,
+                FieldPath::parse("spec.podTemplate").join(&at),
+            ));
+        }
+    }
     if let Some(Env::Map(vars)) = &spec.env {
         for name in vars.keys() {
             if let Some((severity, problem)) = kube::env_name_problem(name) {
