@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCompleter;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,6 +36,28 @@ pub enum Command {
     /// The Argo CD config-management plugin's entry points (see plugin.yaml).
     #[command(subcommand)]
     Argocd(ArgocdCommand),
+    /// Print the completion script of a shell: `source <(kiln completions bash)` (bash, zsh),
+    /// `kiln completions fish | source`. Subcommands, flags and values complete, and `-e`
+    /// completes the environments of the kiln.yaml in the current folder.
+    Completions(CompletionsArgs),
+    /// Print kiln's manual page (roff): `kiln man > kiln.1; man ./kiln.1`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,7 +75,7 @@ pub struct RenderArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Environment from kiln.yaml (default: its defaultEnvironment).
-    #[arg(long = "env", short = 'e', value_name = "ENV")]
+    #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCompleter::new(crate::run::complete_environment))]
     pub env: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
@@ -83,7 +106,8 @@ pub struct Environments {
         long = "env",
         short = 'e',
         value_name = "ENV",
-        conflicts_with = "all_envs"
+        conflicts_with = "all_envs",
+        add = ArgValueCompleter::new(crate::run::complete_environment)
     )]
     pub env: Option<String>,
     /// Every environment of kiln.yaml (for diff: of the head's), one report each.
@@ -156,7 +180,7 @@ pub struct StatusArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Environment from kiln.yaml (default: its defaultEnvironment).
-    #[arg(long = "env", short = 'e', value_name = "ENV")]
+    #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCompleter::new(crate::run::complete_environment))]
     pub env: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = StatusFormat::Table)]

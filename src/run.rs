@@ -11,7 +11,7 @@ use std::panic;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser, ValueEnum};
 
 use crate::argocd;
 use crate::cli::{
@@ -55,6 +55,18 @@ pub fn main() -> i32 {
         // Debug builds only: lets the tests prove what a panic looks like to a user.
         #[cfg(debug_assertions)]
         debug_panic();
+        // A shell asking for completions (the scripts of `kiln completions` set this).
+        match clap_complete::CompleteEnv::with_factory(Cli::command)
+            .var(COMPLETE_VAR)
+            .try_complete(std::env::args_os(), std::env::current_dir().ok().as_deref())
+        {
+            Ok(true) => return EXIT_OK,
+            Ok(false) => {}
+            Err(e) => {
+                let _ = e.print();
+                return EXIT_USAGE;
+            }
+        }
         let cli = match Cli::try_parse() {
             Ok(cli) => cli,
             Err(e) => {
@@ -87,7 +99,58 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema(args) => schema_command(&args),
         Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
         Command::Argocd(ArgocdCommand::Params) => argocd_params(),
+        Command::Completions(args) => completions_command(args.shell),
+        Command::Man => man_command(),
     }
+}
+
+/// The variable through which a shell asks kiln for completions.
+const COMPLETE_VAR: &str = "KILN_COMPLETE";
+
+/// The registration script of a shell, as `KILN_COMPLETE=<shell> kiln` prints it: it calls
+/// kiln back for every completion, so completions follow the kiln on the PATH.
+fn completions_command(shell: crate::cli::Shell) -> i32 {
+    let name = shell
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let shells = clap_complete::env::Shells::builtins();
+    let Some(completer) = shells.completer(&name) else {
+        return usage_error(format!("no completions for {name}"));
+    };
+    let mut script = Vec::new();
+    if let Err(e) = completer.write_registration(COMPLETE_VAR, "kiln", "kiln", "kiln", &mut script)
+    {
+        return usage_error(e);
+    }
+    write_stdout(&String::from_utf8_lossy(&script))
+}
+
+fn man_command() -> i32 {
+    let mut page = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        return usage_error(e);
+    }
+    write_stdout(&String::from_utf8_lossy(&page))
+}
+
+/// The environments of the kiln.yaml in the current folder (or above), for `-e` completion.
+pub fn complete_environment(current: &std::ffi::OsStr) -> Vec<clap_complete::CompletionCandidate> {
+    let prefix = current.to_str().unwrap_or_default();
+    let Ok(root) = load::find_root(Path::new(".")) else {
+        return Vec::new();
+    };
+    let Ok(file) = load::read_config(&root) else {
+        return Vec::new();
+    };
+    let (config, _) =
+        crate::parse::parse_config(&file, 0, &mut crate::diagnostic::Diagnostics::new());
+    config
+        .environments
+        .keys()
+        .filter(|name| name.starts_with(prefix))
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
 }
 
 fn usage_error(message: impl std::fmt::Display) -> i32 {

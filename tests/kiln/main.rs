@@ -6,6 +6,7 @@
 mod argocd;
 mod cli;
 mod common;
+mod completions;
 mod crd;
 mod diff;
 mod fuzz_regressions;
