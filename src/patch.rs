@@ -38,6 +38,15 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// The nodes the patch holds (merge patch and JSON patch values).
+    fn nodes(&self) -> usize {
+        self.patch.merge_patch.as_ref().map_or(0, nodes)
+            + self
+                .operations
+                .as_ref()
+                .map_or(0, |ops| ops.0.iter().map(operation_nodes).sum())
+    }
+
     pub fn stage(&self) -> Stage {
         if Kind::from_name(&self.patch.target.kind).is_some_and(|k| k != Kind::Config) {
             Stage::Specs
@@ -98,16 +107,14 @@ impl Compiled {
     /// The patched object; an error names the JSON patch operation that failed, if one did.
     /// All or nothing, on a copy: json-patch's own rollback (`patch`) panics when undoing a
     /// failed `move` (found by the patch fuzzer, fuzz/regressions/patch/).
-    fn apply(&self, object: &Value) -> Result<Value, (Option<usize>, String)> {
+    fn apply(&self, object: &Value, limit: usize) -> Result<Value, (Option<usize>, String)> {
         let mut patched = object.clone();
         if let Some(merge) = &self.patch.merge_patch {
-            // A merge patch adds at most its own nodes.
+            // A merge patch adds at most its own nodes, which the budget counts.
             json_patch::merge(&mut patched, merge);
         }
         if let Some(operations) = &self.operations {
             let mut size = nodes(&patched);
-            let limit =
-                growth_limit(size + operations.0.iter().map(operation_nodes).sum::<usize>());
             for (i, operation) in operations.0.iter().enumerate() {
                 // Only a copy can add more than the patch holds: count what it copies first.
                 if let json_patch::PatchOperation::Copy(copy) = operation {
@@ -119,7 +126,7 @@ impl Compiled {
                     return Err((
                         Some(i),
                         format!(
-                            "operation {i} ({}) would make the object hold more than {limit} nodes: a patch may grow an object to at most {GROWTH_FACTOR} times the nodes of the object and its patch, and never beyond {MAX_PATCHED_NODES}",
+                            "operation {i} ({}) would make the object hold more than {limit} nodes: an environment's patches may grow an object to at most {GROWTH_FACTOR} times the nodes of the object and the patches together, and never beyond {MAX_PATCHED_NODES}",
                             operation_path(operation)
                         ),
                     ));
@@ -163,9 +170,10 @@ fn still_valid(object: &Value, before: &Value) -> Result<(), String> {
     }
 }
 
-/// How much a JSON patch may grow an object: `GROWTH_FACTOR` times the nodes of the object
-/// and the patch together, and never more than `MAX_PATCHED_NODES` (the node limit of one
-/// input file), so twenty `copy` operations that each double an object stop at the limit.
+/// How much an environment's patches may grow an object, all together: `GROWTH_FACTOR` times
+/// the nodes of the object before the first patch and of the patches, and never more than
+/// `MAX_PATCHED_NODES` (the node limit of one input file). Twenty `copy` operations that each
+/// double an object stop at the limit, and so do many patches that each stay under it.
 pub const GROWTH_FACTOR: usize = 4;
 pub const MAX_PATCHED_NODES: usize = crate::yaml::MAX_NODES;
 
@@ -315,6 +323,8 @@ pub fn apply(
 /// produced, on several threads), counting matches to report a patch that matched nothing.
 pub struct Tally<'a> {
     patches: Vec<&'a Compiled>,
+    /// The nodes of all the stage's patches together, for the growth budget.
+    patch_nodes: usize,
     matched: Vec<usize>,
     /// With the index of the patch, to report in the order of kiln.yaml.
     problems: Vec<(usize, FieldPath, Diagnostic)>,
@@ -325,6 +335,7 @@ impl<'a> Tally<'a> {
         let patches: Vec<&Compiled> = patches.iter().filter(|p| p.stage() == stage).collect();
         Tally {
             matched: vec![0; patches.len()],
+            patch_nodes: patches.iter().map(|p| p.nodes()).sum(),
             patches,
             problems: Vec::new(),
         }
@@ -343,6 +354,8 @@ impl<'a> Tally<'a> {
         describe: impl Fn(&Value) -> String,
     ) -> bool {
         let mut any = false;
+        // One budget for all the patches of an object, from its size before the first.
+        let mut limit = None;
         for (index, (patch, matched)) in
             self.patches.iter().zip(self.matched.iter_mut()).enumerate()
         {
@@ -350,7 +363,8 @@ impl<'a> Tally<'a> {
                 continue;
             }
             *matched += 1;
-            let patched = patch.apply(value).and_then(|patched| {
+            let limit = *limit.get_or_insert_with(|| growth_limit(nodes(value) + self.patch_nodes));
+            let patched = patch.apply(value, limit).and_then(|patched| {
                 still_valid(&patched, value).map_err(|problem| (None, problem))?;
                 Ok(patched)
             });
