@@ -37,6 +37,10 @@ pub struct Anchor {
     /// Point at the mapping key of the last path segment instead of its value
     /// (used for unknown fields).
     pub at_key: bool,
+    /// A 1-based line and column inside the string value (an inline SQL script): resolved to
+    /// the file's line and column when the value is a literal block scalar (`|`), else said
+    /// in the message.
+    pub inner: Option<(usize, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -108,7 +112,17 @@ impl Diagnostic {
             doc,
             path,
             at_key: false,
+            inner: None,
         });
+        self
+    }
+
+    /// Point at a line and column inside the string value the anchor names.
+    #[must_use]
+    pub fn inside_value(mut self, line: usize, column: usize) -> Self {
+        if let Some(anchor) = &mut self.anchor {
+            anchor.inner = Some((line, column));
+        }
         self
     }
 

@@ -32,13 +32,40 @@ pub fn resolve(diagnostics: &mut Diagnostics, files: &[SourceFile]) {
         let docs = parsed
             .entry(anchor.file)
             .or_insert_with(|| load_documents(&file.text));
-        let (line, column) = docs
+        let (mut line, mut column) = docs
             .as_deref()
             .and_then(|docs| position(docs, &anchor))
             .unwrap_or((1, 1));
+        if let Some((inner_line, inner_column)) = anchor.inner {
+            if is_literal_block_start(&file.text, line) {
+                // A literal block's lines are the value's lines, after a fixed indentation.
+                line += inner_line - 1;
+                column += inner_column - 1;
+            } else {
+                diagnostic.message = format!(
+                    "{} (line {inner_line}, column {inner_column} of the value)",
+                    diagnostic.message
+                );
+            }
+        }
         diagnostic.line = Some(line);
         diagnostic.column = Some(column);
     }
+}
+
+/// Whether the value whose first content line is `line` (1-based) is a literal block scalar:
+/// the line before it ends with `|`, `|-`, `|+` or an indentation indicator, maybe followed
+/// by a comment.
+fn is_literal_block_start(text: &str, line: usize) -> bool {
+    let Some(previous) = line.checked_sub(2).and_then(|i| text.lines().nth(i)) else {
+        return false;
+    };
+    let code = previous.split(" #").next().unwrap_or("").trim_end();
+    let indicator = code.rsplit(char::is_whitespace).next().unwrap_or("");
+    indicator.starts_with('|')
+        && indicator[1..]
+            .chars()
+            .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
 }
 
 /// The non-empty documents of a file, matching serde-saphyr's numbering (it skips null
@@ -125,6 +152,15 @@ mod tests {
         let d = all.into_sorted().remove(0);
         assert_eq!((d.line.unwrap(), d.column.unwrap()), expected);
         assert_eq!(d.file.as_deref(), Some("a.yaml"));
+    }
+
+    #[test]
+    fn literal_block_starts() {
+        let text = "a: |\n  x\nb: |-  # note\n  y\nc: >\n  z\nd: \"|\"\n- |2\n  w\n";
+        let starts: Vec<usize> = (1..=9)
+            .filter(|&l| is_literal_block_start(text, l))
+            .collect();
+        assert_eq!(starts, [2, 4, 9]);
     }
 
     #[test]

@@ -527,15 +527,15 @@ fn flink_job(
                     },
                     (None, Some(statements)) => {
                         let script = sql::without_bom(statements).0;
-                        out.extend(sql_problems(script, sql.runner, |mut problem| {
+                        out.extend(sql_problems(script, sql.runner, |problem| {
                             let (line, column) = sql::position(script, problem.offset);
-                            if !script.trim().is_empty() {
-                                problem.message = format!(
-                                    "{} (line {line}, column {column} of the script)",
-                                    problem.message
-                                );
+                            let diagnostic =
+                                located.diagnostic(sql_diagnostic(problem), "spec.sql.statements");
+                            if script.trim().is_empty() {
+                                diagnostic
+                            } else {
+                                diagnostic.inside_value(line, column)
                             }
-                            located.diagnostic(sql_diagnostic(problem), "spec.sql.statements")
                         }));
                         Some(script.to_string())
                     }
