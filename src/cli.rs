@@ -36,12 +36,25 @@ pub enum Command {
     /// The Argo CD config-management plugin's entry points (see plugin.yaml).
     #[command(subcommand)]
     Argocd(ArgocdCommand),
+    /// Describe a kind or a field like `kubectl explain`: type, default, allowed values,
+    /// description and the fields below it (`kiln explain FlinkJob.spec.autoscaling`).
+    Explain(ExplainArgs),
     /// Print the completion script of a shell: `source <(kiln completions bash)` (bash, zsh),
     /// `kiln completions fish | source`. Subcommands, flags and values complete, and `-e`
     /// completes the environments of the kiln.yaml in the current folder.
     Completions(CompletionsArgs),
     /// Print kiln's manual page (roff): `kiln man > kiln.1; man ./kiln.1`.
     Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// KIND[.field…]: `FlinkJob`, `ModelPool.spec.autoscaling`, `Config.defaults`.
+    #[arg(value_name = "KIND[.FIELD…]", add = ArgValueCompleter::new(crate::run::complete_explain))]
+    pub path: String,
+    /// Every field below, as a tree.
+    #[arg(long)]
+    pub recursive: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod emit;
 pub mod engine;
 pub mod expand;
+pub mod explain;
 pub mod fuzzing;
 pub mod git;
 pub mod load;

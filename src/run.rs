@@ -99,6 +99,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema(args) => schema_command(&args),
         Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
         Command::Argocd(ArgocdCommand::Params) => argocd_params(),
+        Command::Explain(args) => match crate::explain::explain(&args.path, args.recursive) {
+            Ok(text) => write_stdout(&text),
+            Err(message) => usage_error(message),
+        },
         Command::Completions(args) => completions_command(args.shell),
         Command::Man => man_command(),
     }
@@ -132,6 +136,14 @@ fn man_command() -> i32 {
         return usage_error(e);
     }
     write_stdout(&String::from_utf8_lossy(&page))
+}
+
+/// Kinds and fields for `kiln explain` completion.
+pub fn complete_explain(current: &std::ffi::OsStr) -> Vec<clap_complete::CompletionCandidate> {
+    crate::explain::candidates(current.to_str().unwrap_or_default())
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
 }
 
 /// The environments of the kiln.yaml in the current folder (or above), for `-e` completion.

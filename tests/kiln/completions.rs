@@ -129,3 +129,52 @@ fn the_man_page_is_roff_naming_every_command() {
         );
     }
 }
+
+#[test]
+fn explain_describes_a_field_and_refuses_an_unknown_one() {
+    let result = run(kiln().args(["explain", "FlinkJob.spec.autoscaling.mode"]));
+    assert_eq!((result.code, result.stderr.as_str()), (0, ""));
+    assert!(
+        result.stdout.starts_with("KIND:     FlinkJob\nFIELD:    spec.autoscaling.mode <string>\nDEFAULT:  \"disabled\"\nALLOWED:  disabled, reactive, hpa,"),
+        "{}",
+        result.stdout
+    );
+    let tree = run(kiln().args(["explain", "modelpool", "--recursive"]));
+    assert_eq!(tree.code, 0, "{}", tree.stderr);
+    assert!(
+        tree.stdout
+            .contains("\n    autoscaling\t<PoolAutoscaling>\n      engine\t<string>\n"),
+        "{}",
+        tree.stdout
+    );
+    let unknown = run(kiln().args(["explain", "FlinkJob.spec.autoscale"]));
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stdout.is_empty());
+    assert!(
+        unknown
+            .stderr
+            .starts_with("kiln: FlinkJob has no field \"autoscale\" at spec; it has ")
+            && unknown
+                .stderr
+                .trim_end()
+                .ends_with("(did you mean \"autoscaling\"?)"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn fish_completes_kinds_and_fields_for_explain() {
+    let out = shell(
+        "fish",
+        r#"kiln completions fish | source
+complete -C"kiln explain Mo"
+complete -C"kiln explain FlinkJob.spec.autos""#,
+    );
+    assert!(out.lines().any(|l| l.starts_with("ModelPool")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("FlinkJob.spec.autoscaling")),
+        "{out}"
+    );
+}
