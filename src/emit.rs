@@ -264,10 +264,25 @@ fn remove_abandoned_staging(parent: &Path, prefix: &str) {
         else {
             continue;
         };
-        let alive = Path::new("/proc").join(pid.to_string()).exists();
-        if !alive && Path::new("/proc/self").exists() {
+        if !process_alive(pid) {
             let _ = fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+/// Whether a process exists (`kill(pid, 0)`, on Linux and macOS alike): a process of another
+/// user (EPERM) exists too, and a number that is no pid counts as alive, so nothing is removed
+/// on doubt.
+fn process_alive(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return true;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e != rustix::io::Errno::SRCH,
     }
 }
 
