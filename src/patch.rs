@@ -159,6 +159,12 @@ fn still_valid(object: &Value, before: &Value) -> Result<(), String> {
             "the patch changes the object's apiVersion or kind; a patch may change an object, not turn it into another".into(),
         );
     }
+    if depth(object) > crate::yaml::MAX_DEPTH {
+        return Err(format!(
+            "the patched object nests deeper than {} levels, the limit of every input",
+            crate::yaml::MAX_DEPTH
+        ));
+    }
     match crate::object::problems(object).into_iter().next() {
         None => Ok(()),
         Some((path, message)) if path.is_empty() => {
@@ -190,6 +196,22 @@ pub fn nodes(value: &Value) -> usize {
         Value::Object(map) => map.values().map(nodes).sum(),
         _ => 0,
     }
+}
+
+/// Nesting levels of a value (a scalar is one); stops counting past the input limit.
+fn depth(value: &Value) -> usize {
+    fn walk(value: &Value, level: usize) -> usize {
+        if level > crate::yaml::MAX_DEPTH {
+            return level;
+        }
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => return level,
+        };
+        children.map(|c| walk(c, level + 1)).max().unwrap_or(level)
+    }
+    walk(value, 1)
 }
 
 fn operation_nodes(operation: &json_patch::PatchOperation) -> usize {
