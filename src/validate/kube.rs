@@ -86,6 +86,22 @@ pub fn env_source_problems(source: &Map<String, Value>) -> Vec<(FieldPath, Strin
     out
 }
 
+/// The problems of one environment variable (its name, its `valueFrom`), at paths below it.
+pub fn env_var_problems(
+    name: &str,
+    value_from: Option<&Map<String, Value>>,
+) -> Vec<(FieldPath, Severity, String)> {
+    let mut out = Vec::new();
+    if let Some((severity, problem)) = env_name_problem(name) {
+        out.push((FieldPath::root().key("name"), severity, problem));
+    }
+    for (path, problem) in value_from.map(env_source_problems).unwrap_or_default() {
+        let at = FieldPath::root().key("valueFrom").join(&path);
+        out.push((at, Severity::Error, problem));
+    }
+    out
+}
+
 /// The problems of one toleration, at paths below it.
 pub fn toleration_problems(toleration: &Map<String, Value>) -> Vec<(FieldPath, String)> {
     const FIELDS: [&str; 5] = ["key", "operator", "value", "effect", "tolerationSeconds"];
@@ -169,13 +185,9 @@ pub fn pod_template_problems(template: &Map<String, Value>) -> Vec<(FieldPath, S
             for (j, var) in env.iter().enumerate() {
                 let here = at.key(list).index(i).key("env").index(j);
                 let name = var.get("name").and_then(Value::as_str).unwrap_or("");
-                if let Some((severity, problem)) = env_name_problem(name) {
-                    out.push((here.key("name"), severity, problem));
-                }
-                if let Some(source) = var.get("valueFrom").and_then(Value::as_object) {
-                    for (path, problem) in env_source_problems(source) {
-                        out.push((here.key("valueFrom").join(&path), Severity::Error, problem));
-                    }
+                let source = var.get("valueFrom").and_then(Value::as_object);
+                for (path, severity, problem) in env_var_problems(name, source) {
+                    out.push((here.clone().join(&path), severity, problem));
                 }
             }
         }

@@ -749,23 +749,13 @@ fn flink_job(
         let mut names = BTreeSet::new();
         for (i, var) in vars.iter().enumerate() {
             let path = FieldPath::parse("spec.env").index(i);
-            if let Some((severity, problem)) = kube::env_name_problem(&var.name) {
+            for (at, severity, problem) in
+                kube::env_var_problems(&var.name, var.value_from.as_ref())
+            {
                 out.push(Diagnostic::error(problem).with_severity(severity).at(
                     located.file,
                     located.doc,
-                    path.key("name"),
-                ));
-            }
-            for (at, problem) in var
-                .value_from
-                .as_ref()
-                .map(kube::env_source_problems)
-                .unwrap_or_default()
-            {
-                out.push(Diagnostic::error(problem).at(
-                    located.file,
-                    located.doc,
-                    path.key("valueFrom").join(&at),
+                    path.clone().join(&at),
                 ));
             }
             if var.value.is_some() && var.value_from.is_some() {
