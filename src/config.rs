@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::spec::ApiVersion;
-use crate::spec::flink_job::ScheduleEntry;
+use crate::kinds::ApiVersion;
+use crate::kinds::flink_job::ScheduleEntry;
 
 /// The kubectl image scaler CronJobs run when kiln.yaml names none. Pinned; never `latest`.
 pub const DEFAULT_SCALER_IMAGE: &str = "registry.k8s.io/kubectl:v1.34.1";
@@ -170,7 +170,7 @@ pub struct Defaults {
 pub struct AutoscalingDefaults {
     /// The engine of specs that set none: `kubernetes` (default) or `keda`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<crate::spec::AutoscalingEngine>,
+    pub engine: Option<crate::kinds::AutoscalingEngine>,
 }
 
 /// Default images of the model-pool engines.

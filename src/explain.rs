@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::kinds::Kind;
 use crate::schema;
-use crate::spec::Kind;
 
 /// How deep `--recursive` goes (the schemas nest about six levels).
 const MAX_DEPTH: usize = 12;

@@ -4,20 +4,18 @@
 //! [`load`] → [`parse`] → [`validate`] → [`expand`] → [`emit`], driven by [`render`].
 //! The command line lives in [`cli`] and [`run`].
 
-pub mod allocation;
 pub mod argocd;
-pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod cron;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
-pub mod engine;
 pub mod expand;
 pub mod explain;
 pub mod fuzzing;
 pub mod git;
+pub mod kinds;
 pub mod load;
 pub mod names;
 pub mod object;
@@ -30,8 +28,6 @@ pub mod run;
 pub mod schema;
 pub mod selector;
 pub mod source;
-pub mod spec;
-pub mod sql;
 pub mod status;
 pub mod suggest;
 pub mod validate;

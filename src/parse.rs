@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kinds::{API_VERSION, BusinessService, FlinkJob, Kind, ModelPool};
 use crate::path::FieldPath;
 use crate::schema;
 use crate::source::SourceFile;
-use crate::spec::{API_VERSION, BusinessService, FlinkJob, Kind, ModelPool};
 use crate::yaml;
 
 /// A value with the document it came from.

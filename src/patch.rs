@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::config::{Environment, Patch};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kinds::Kind;
 use crate::path::FieldPath;
 use crate::selector::Selector;
-use crate::spec::Kind;
 
 /// When a patch applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

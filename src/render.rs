@@ -11,14 +11,16 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::emit;
-use crate::expand::{self, MANAGED_BY, Object, SOURCE_ANNOTATION};
+use crate::expand::{MANAGED_BY, Object, SOURCE_ANNOTATION};
+use crate::kinds::business_service::validate::ServicePlan;
+use crate::kinds::flink_job::validate::FlinkPlan;
+use crate::kinds::model_pool::validate::PoolPlan;
 use crate::load::{self, Files, UsageError, WalkOptions};
 use crate::parse::{self, Located, Parsed};
 use crate::patch::{self, Patchable, Stage};
 use crate::path::FieldPath;
 use crate::source::{self, SourceFile};
-use crate::validate::pools::{PoolPlan, ServicePlan};
-use crate::validate::{self, Context, FlinkPlan, Settings};
+use crate::validate::{self, Context, Settings};
 
 /// Choices that come from the command line or Argo CD, not from the repository.
 #[derive(Debug, Clone, Default)]
@@ -238,16 +240,20 @@ pub fn render(
     let (plans, pool_plans, service_plans) = if config_readable {
         let jobs = std::mem::take(&mut parsed.flink_jobs);
         let planned = parallel_owned(options.threads, jobs, |_, chunk| {
-            validate::plan_flink_jobs(&ctx, &settings, chunk)
+            crate::kinds::flink_job::validate::plan_flink_jobs(&ctx, &settings, chunk)
         });
-        let jobs = validate::unique_flink_jobs(
+        let jobs = crate::kinds::flink_job::validate::unique_flink_jobs(
             &ctx,
             planned.into_iter().flatten().collect(),
             &mut diagnostics,
         );
-        let pools =
-            validate::pools::model_pools(&ctx, &settings, &parsed.model_pools, &mut diagnostics);
-        let services = validate::pools::business_services(
+        let pools = crate::kinds::model_pool::validate::model_pools(
+            &ctx,
+            &settings,
+            &parsed.model_pools,
+            &mut diagnostics,
+        );
+        let services = crate::kinds::business_service::validate::business_services(
             &ctx,
             &settings,
             &parsed.business_services,
@@ -353,7 +359,7 @@ impl Work<'_> {
             let first = objects.len();
             match unit {
                 Unit::Job(plan) => {
-                    match expand::flink::expand(plan) {
+                    match crate::kinds::flink_job::expand::expand(plan) {
                         Ok(more) => objects.extend(more),
                         Err(e) => {
                             problems.push(
@@ -362,13 +368,15 @@ impl Work<'_> {
                             );
                         }
                     }
-                    objects.extend(expand::autoscaling::expand(
+                    objects.extend(crate::kinds::flink_job::autoscaling::expand(
                         plan,
                         &self.settings.scaler_image,
                     ));
                 }
-                Unit::Pool(pool) => objects.extend(expand::pool::expand(pool)),
-                Unit::Service(service) => objects.push(expand::pool::service(service)),
+                Unit::Pool(pool) => objects.extend(crate::kinds::model_pool::expand::expand(pool)),
+                Unit::Service(service) => {
+                    objects.push(crate::kinds::business_service::expand::service(service))
+                }
                 Unit::Manifest(manifest) => {
                     match pass_through(manifest, self.settings, self.sources) {
                         Ok(object) => objects.push(object),
@@ -376,7 +384,10 @@ impl Work<'_> {
                     }
                 }
                 Unit::Rbac(plans) => {
-                    objects.extend(expand::rbac::expand(plans, &self.settings.labels));
+                    objects.extend(crate::kinds::flink_job::rbac::expand(
+                        plans,
+                        &self.settings.labels,
+                    ));
                 }
             }
             // Finish this unit's objects at once, so only one unit's trees are alive.

@@ -22,10 +22,10 @@ use crate::diagnostic::Diagnostic;
 use crate::diff;
 use crate::emit::{self, Format};
 use crate::git;
+use crate::kinds::Kind;
 use crate::load::{self, DiskFiles};
 use crate::render::{self, Keep, KubeVersion, Options, Outcome};
 use crate::schema;
-use crate::spec::Kind;
 use crate::status;
 
 pub const EXIT_OK: i32 = 0;

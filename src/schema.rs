@@ -1,6 +1,6 @@
 //! JSON Schemas of the spec kinds and kiln.yaml.
 //!
-//! The schemas are generated from the Rust types in [`crate::spec`] and [`crate::config`]
+//! The schemas are generated from the Rust types in [`crate::kinds`] and [`crate::config`]
 //! (draft 2020-12, a description on every field) and committed under `schemas/`; a test
 //! fails when a committed file is stale. `kiln schema` prints the committed files and kiln
 //! validates with them (through validators generated from them at build time), so editors,
@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::kinds::{BusinessService, FlinkJob, Kind, ModelPool};
 use crate::path::FieldPath;
-use crate::spec::{BusinessService, FlinkJob, Kind, ModelPool};
 
 /// File name under `schemas/` of a kind's schema.
 pub fn file_name(kind: Kind) -> &'static str {

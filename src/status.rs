@@ -13,9 +13,9 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::cron;
-use crate::spec::flink_job::{AutoscalingMode, JobType};
-use crate::validate::FlinkPlan;
-use crate::validate::pools::PoolPlan;
+use crate::kinds::flink_job::validate::FlinkPlan;
+use crate::kinds::flink_job::{AutoscalingMode, JobType};
+use crate::kinds::model_pool::validate::PoolPlan;
 
 /// Widest table line.
 pub const WIDTH: usize = 80;
@@ -383,10 +383,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::catalog;
+    use crate::kinds::flink_job::catalog;
 
     fn plan(mode: AutoscalingMode, preset: &str, zone: Option<&str>) -> FlinkPlan {
-        let spec: crate::spec::flink_job::FlinkJobSpec = serde_json::from_value(
+        let spec: crate::kinds::flink_job::FlinkJobSpec = serde_json::from_value(
             serde_json::json!({"type": "jar", "jar": {"uri": "local:///a.jar"}}),
         )
         .unwrap();
@@ -404,12 +404,12 @@ mod tests {
             service_account: "flink".into(),
             spec,
             profile: "medium".into(),
-            job_manager: crate::validate::Sizing {
+            job_manager: crate::kinds::flink_job::validate::Sizing {
                 cpu: 1.0,
                 memory: "1024m".into(),
             },
             job_manager_replicas: 1,
-            task_manager: crate::validate::Sizing {
+            task_manager: crate::kinds::flink_job::validate::Sizing {
                 cpu: 1.0,
                 memory: "1024m".into(),
             },

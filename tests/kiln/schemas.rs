@@ -1,8 +1,8 @@
 //! The committed schemas under `schemas/` are exactly what the Rust types generate.
 //! `KILN_BLESS=1 cargo test` rewrites them after a deliberate change.
 
+use kiln::kinds::Kind;
 use kiln::schema;
-use kiln::spec::Kind;
 
 #[test]
 fn committed_schemas_are_current() {

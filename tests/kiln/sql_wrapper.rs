@@ -147,7 +147,7 @@ fn kiln_and_the_wrapper_split_alike() {
             .iter()
             .map(|s| s[1].as_str().unwrap())
             .collect();
-        let rust: Vec<String> = kiln::sql::split(script)
+        let rust: Vec<String> = kiln::kinds::flink_job::sql::split(script)
             .unwrap()
             .into_iter()
             .map(|s| s.shape)
@@ -168,7 +168,12 @@ fn unterminated_quotes_and_comments_are_errors_in_both() {
             reading["error"].as_str().unwrap().starts_with(message),
             "{reading}"
         );
-        assert_eq!(kiln::sql::split(script).unwrap_err().message, message);
+        assert_eq!(
+            kiln::kinds::flink_job::sql::split(script)
+                .unwrap_err()
+                .message,
+            message
+        );
     }
 }
 
@@ -195,7 +200,7 @@ fn the_wrapper_refuses_broken_statement_sets_and_settings() {
             "{script}: {reading}"
         );
         assert!(
-            kiln::sql::check(script, kiln::spec::flink_job::SqlRunner::Python)
+            kiln::kinds::flink_job::sql::check(script, kiln::kinds::flink_job::SqlRunner::Python)
                 .iter()
                 .any(|p| p.message.starts_with(&message[..20])),
             "{script}"

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::spec::flink_job::ScheduleEntry;
+use crate::kinds::flink_job::ScheduleEntry;
 
 /// A resolved resource profile.
 #[derive(Debug, Clone, PartialEq)]

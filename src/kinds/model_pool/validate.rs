@@ -1,19 +1,19 @@
 //! ModelPool and BusinessService rules, and their plans.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
-use super::{Context, Settings, image_warning, resolve_namespace};
-use crate::allocation::{self, UNASSIGNED};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::engine::Release;
+use crate::kinds::model_pool::allocation::{self, UNASSIGNED};
+use crate::kinds::model_pool::engine::Release;
+use crate::kinds::model_pool::{Assignment, Engine, ModelPoolSpec, PoolMetric};
+use crate::kinds::{AutoscalingEngine, ModelPool};
 use crate::names::{self, label_problem};
 use crate::parse::Located;
 use crate::path::FieldPath;
 use crate::quantity;
-use crate::spec::business_service::{BusinessServiceSpec, Exposure};
-use crate::spec::model_pool::{Assignment, Engine, ModelPoolSpec, PoolMetric};
-use crate::spec::{AutoscalingEngine, BusinessService, Metadata, ModelPool};
+use crate::validate::{
+    Context, Settings, image_warning, labels, namespace_or_error, parse_duration,
+};
 
 /// The longest name of a Deployment (a DNS label, as its pods' names derive from it).
 pub const MAX_DEPLOYMENT_NAME: usize = 63;
@@ -97,71 +97,6 @@ impl PoolPlan {
 
 pub fn deployment_name(engine: Engine, model_tag: &str, business: &str) -> String {
     format!("{}-{model_tag}-pool-{business}", engine.as_str())
-}
-
-/// Everything needed to render one BusinessService.
-#[derive(Debug, Clone)]
-pub struct ServicePlan {
-    pub file: usize,
-    pub doc: usize,
-    pub source: String,
-    pub name: String,
-    pub namespace: String,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
-    pub spec: BusinessServiceSpec,
-    pub model_tag: String,
-    pub port: u32,
-    pub load_balancer_class: Option<String>,
-    /// Generated annotations (load balancer), before the spec's own.
-    pub generated_annotations: BTreeMap<String, String>,
-}
-
-/// Labels of a spec's objects: the settings' (defaults + environment), then the spec's own;
-/// invalid ones are reported.
-fn labels<T>(
-    settings: &Settings,
-    metadata: &Metadata,
-    located: &Located<T>,
-    out: &mut Diagnostics,
-) -> BTreeMap<String, String> {
-    let mut labels = settings.labels.clone();
-    for (key, value) in &metadata.labels {
-        if let Some(problem) = label_problem(key, value) {
-            out.push(Diagnostic::error(problem).at_key(
-                located.file,
-                located.doc,
-                FieldPath::root().key("metadata").key("labels").key(key),
-            ));
-        }
-        labels.insert(key.clone(), value.clone());
-    }
-    labels
-}
-
-fn namespace_or_error<T>(
-    ctx: &Context<'_>,
-    metadata: &Metadata,
-    located: &Located<T>,
-    out: &mut Diagnostics,
-) -> String {
-    if let Some(ns) = resolve_namespace(ctx, metadata) {
-        if !names::is_dns_label(&ns, 63) {
-            out.push(located.diagnostic(
-                Diagnostic::error(format!("\"{ns}\" is not a valid namespace (a DNS label)")),
-                "metadata.namespace",
-            ));
-        }
-        ns
-    } else {
-        out.push(located.diagnostic(
-            Diagnostic::error(
-                "no namespace: set metadata.namespace, the environment's namespace or defaults.namespace in kiln.yaml",
-            ),
-            "metadata",
-        ));
-        String::new()
-    }
 }
 
 /// Validate every ModelPool and resolve its plan; pools with errors produce no plan.
@@ -420,9 +355,9 @@ fn loras(
             located.diagnostic(
                 Diagnostic::error(format!(
                     "SGLang {version} cannot serve LoRA adapters: before {since} it refuses them unless CUDA graphs and the radix cache are off",
-                    since = crate::engine::SGLANG_LORA_SINCE
+                    since = crate::kinds::model_pool::engine::SGLANG_LORA_SINCE
                 ))
-                .with_hint(format!("use SGLang {} or later", crate::engine::SGLANG_LORA_SINCE)),
+                .with_hint(format!("use SGLang {} or later", crate::kinds::model_pool::engine::SGLANG_LORA_SINCE)),
                 "spec.loras",
             ),
         );
@@ -583,7 +518,7 @@ fn model_pool(
     let release = Release::new(spec.engine, &image);
     if release.unsupported() {
         let name = spec.engine.display_name();
-        let oldest = crate::engine::oldest_supported(spec.engine);
+        let oldest = crate::kinds::model_pool::engine::oldest_supported(spec.engine);
         let version = release.version.map(|v| v.to_string()).unwrap_or_default();
         out.push(
             located.diagnostic(
@@ -681,12 +616,12 @@ fn model_pool(
         }
     };
     if let Some(secret) = &spec.hf_token_secret {
-        for (field, problem) in super::kube::key_ref_problems(&secret.name, &secret.key) {
+        for (field, problem) in crate::validate::kube::key_ref_problems(&secret.name, &secret.key) {
             out.push(err(&format!("spec.hfTokenSecret.{field}"), problem));
         }
     }
     for (i, toleration) in spec.tolerations.iter().enumerate() {
-        for (at, problem) in super::kube::toleration_problems(toleration) {
+        for (at, problem) in crate::validate::kube::toleration_problems(toleration) {
             out.push(Diagnostic::error(problem).at(
                 located.file,
                 located.doc,
@@ -753,230 +688,6 @@ fn model_pool(
     }
 }
 
-/// Validate every BusinessService against the pools and resolve its plan.
-pub fn business_services(
-    ctx: &Context<'_>,
-    settings: &Settings,
-    services: &[Located<BusinessService>],
-    pools: &[Located<ModelPool>],
-    plans: &[PoolPlan],
-    diagnostics: &mut Diagnostics,
-) -> Vec<ServicePlan> {
-    let mut result = Vec::new();
-    for located in services {
-        let mut out = Diagnostics::new();
-        let plan = business_service(ctx, settings, located, pools, plans, &mut out);
-        let failed = out.has_errors();
-        diagnostics.extend(out);
-        if let (Some(plan), false) = (plan, failed) {
-            result.push(plan);
-        }
-    }
-    result
-}
-
-fn business_service(
-    ctx: &Context<'_>,
-    settings: &Settings,
-    located: &Located<BusinessService>,
-    pools: &[Located<ModelPool>],
-    plans: &[PoolPlan],
-    out: &mut Diagnostics,
-) -> Option<ServicePlan> {
-    let service = &located.value;
-    let spec = &service.spec;
-    let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
-    let name = service.metadata.name.clone();
-    if !names::is_dns_label(&name, 63) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out.push(err(
-            "metadata.name",
-            format!("\"{name}\" is not a valid Service name: a DNS label starting with a letter"),
-        ));
-    }
-    let namespace = namespace_or_error(ctx, &service.metadata, located, out);
-    let labels = labels(settings, &service.metadata, located, out);
-    let path_of = |file: usize| {
-        ctx.sources
-            .get(file)
-            .map_or(String::new(), |s| s.path.clone())
-    };
-
-    // The pool: by name, in the service's namespace (as the pool's own namespace resolves).
-    let pool_namespace =
-        |p: &Located<ModelPool>| resolve_namespace(ctx, &p.value.metadata).unwrap_or_default();
-    let Some(pool) = pools
-        .iter()
-        .find(|p| p.value.metadata.name == spec.pool && pool_namespace(p) == namespace)
-    else {
-        let here: Vec<String> = pools
-            .iter()
-            .filter(|p| pool_namespace(p) == namespace)
-            .map(|p| format!("{} ({})", p.value.metadata.name, path_of(p.file)))
-            .collect();
-        let mut d = err(
-            "spec.pool",
-            format!(
-                "ModelPool \"{}\" not found in namespace \"{namespace}\"",
-                spec.pool
-            ),
-        );
-        let elsewhere = pools.iter().find(|p| p.value.metadata.name == spec.pool);
-        d = d.with_hint(if let Some(other) = elsewhere {
-            format!(
-                "{} is in namespace \"{}\" ({}); a Service routes only to pods of its own namespace",
-                spec.pool,
-                pool_namespace(other),
-                path_of(other.file)
-            )
-        } else if here.is_empty() {
-            "no ModelPool is defined in this namespace".to_string()
-        } else {
-            format!("pools in this namespace: {}", here.join(", "))
-        });
-        out.push(d);
-        return None;
-    };
-    // A pool with errors of its own has no plan; its errors are reported already.
-    let plan = plans
-        .iter()
-        .find(|p| p.file == pool.file && p.doc == pool.doc)?;
-    match plan
-        .slices
-        .iter()
-        .find(|s| s.business == spec.business && s.business != UNASSIGNED)
-    {
-        None => {
-            let assigned: Vec<&str> = plan
-                .slices
-                .iter()
-                .filter(|s| s.business != UNASSIGNED)
-                .map(|s| s.business.as_str())
-                .collect();
-            out.push(
-                err(
-                    "spec.business",
-                    format!(
-                        "pool {} ({}) does not assign business \"{}\"; it assigns {}",
-                        plan.name,
-                        plan.source,
-                        spec.business,
-                        if assigned.is_empty() {
-                            "none".to_string()
-                        } else {
-                            assigned.join(", ")
-                        }
-                    ),
-                )
-                .with_hint(format!("add it to spec.assignments in {}", plan.source)),
-            );
-        }
-        Some(slice) if slice.replicas == 0 => out.push(located.diagnostic(
-            Diagnostic::warning(format!(
-                "business \"{}\" has 0 pods in pool {} ({}): the Service has no endpoints",
-                spec.business, plan.name, plan.source
-            )),
-            "spec.business",
-        )),
-        Some(_) => {}
-    }
-    for (i, range) in spec.source_ranges.iter().enumerate() {
-        if !is_cidr(range) {
-            out.push(
-                Diagnostic::error(format!("\"{range}\" is not a CIDR (e.g. 10.0.0.0/8)")).at(
-                    located.file,
-                    located.doc,
-                    FieldPath::parse("spec.sourceRanges").index(i),
-                ),
-            );
-        }
-    }
-    if spec.exposure == Exposure::Cluster && !spec.source_ranges.is_empty() {
-        out.push(err(
-            "spec.sourceRanges",
-            "sourceRanges apply to load balancers; exposure is cluster".into(),
-        ));
-    }
-    let (class, generated) = load_balancer(ctx, spec.exposure);
-    let source = path_of(located.file);
-    Some(ServicePlan {
-        file: located.file,
-        doc: located.doc,
-        source,
-        name,
-        namespace,
-        labels,
-        annotations: service.metadata.annotations.clone(),
-        spec: spec.clone(),
-        model_tag: plan.model_tag.clone(),
-        port: spec.port.unwrap_or(8000),
-        load_balancer_class: class,
-        generated_annotations: generated,
-    })
-}
-
-/// Load balancer class and annotations for an exposure: kiln.yaml's, else the AWS Load
-/// Balancer Controller's NLB.
-fn load_balancer(
-    ctx: &Context<'_>,
-    exposure: Exposure,
-) -> (Option<String>, BTreeMap<String, String>) {
-    if exposure == Exposure::Cluster {
-        return (None, BTreeMap::new());
-    }
-    if let Some(lb) = &ctx.config.defaults.load_balancer {
-        let annotations = if exposure == Exposure::Internal {
-            &lb.internal_annotations
-        } else {
-            &lb.external_annotations
-        };
-        return (lb.class.clone(), annotations.clone());
-    }
-    let scheme = if exposure == Exposure::Internal {
-        "internal"
-    } else {
-        "internet-facing"
-    };
-    let annotations = BTreeMap::from([
-        (
-            "service.beta.kubernetes.io/aws-load-balancer-type".to_string(),
-            "external".to_string(),
-        ),
-        (
-            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type".to_string(),
-            "ip".to_string(),
-        ),
-        (
-            "service.beta.kubernetes.io/aws-load-balancer-scheme".to_string(),
-            scheme.to_string(),
-        ),
-    ]);
-    (Some("service.k8s.aws/nlb".to_string()), annotations)
-}
-
-/// `30m`, `900s`, `1h30m` → seconds.
-pub fn parse_duration(text: &str) -> Result<u32, String> {
-    let bad = || format!("\"{text}\" is not a duration (e.g. 30m, 900s, 1h30m)");
-    // jiff's friendly format (`30m`, `1h30m`, `90 minutes`) and ISO 8601 (`PT30M`).
-    let duration: jiff::SignedDuration = text.trim().parse().map_err(|_| bad())?;
-    if duration.is_negative() || duration.subsec_nanos() != 0 {
-        return Err(bad());
-    }
-    u32::try_from(duration.as_secs()).map_err(|_| bad())
-}
-
-fn is_cidr(text: &str) -> bool {
-    let Some((address, prefix)) = text.split_once('/') else {
-        return false;
-    };
-    let Ok(ip) = address.parse::<IpAddr>() else {
-        return false;
-    };
-    let Ok(prefix) = prefix.parse::<u8>() else {
-        return false;
-    };
-    prefix <= if ip.is_ipv4() { 32 } else { 128 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1001,33 +712,6 @@ mod tests {
         for bad in ["", "Gi", "4 cores", "1.2.3", "32GB", "1e", "x"] {
             assert!(quantity::parse_quantity(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30m"), Ok(1800));
-        assert_eq!(parse_duration("900s"), Ok(900));
-        assert_eq!(parse_duration("1h30m"), Ok(5400));
-        assert!(parse_duration("30").is_err());
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("").is_err());
-        assert_eq!(parse_duration("90 minutes"), Ok(5400));
-        assert_eq!(parse_duration("PT15M"), Ok(900));
-        assert!(parse_duration("-5m").is_err());
-        assert!(parse_duration("1.5s").is_err());
-        assert!(
-            parse_duration("5000000000000000000h").is_err(),
-            "no overflow panic"
-        );
-    }
-
-    #[test]
-    fn cidrs() {
-        assert!(is_cidr("10.0.0.0/8"));
-        assert!(is_cidr("2001:db8::/32"));
-        assert!(!is_cidr("10.0.0.0"));
-        assert!(!is_cidr("10.0.0.0/33"));
-        assert!(!is_cidr("example.com/8"));
     }
 
     #[test]

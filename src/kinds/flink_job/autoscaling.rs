@@ -16,9 +16,10 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 
-use super::{Object, Stamp, flink, rbac, to_value};
-use crate::spec::flink_job::{AutoscalingMode, ScheduleEntry};
-use crate::validate::FlinkPlan;
+use super::validate::FlinkPlan;
+use super::{expand as flink, rbac};
+use crate::expand::{Object, Stamp, to_value};
+use crate::kinds::flink_job::{AutoscalingMode, ScheduleEntry};
 
 /// The field manager of every scaler patch, so server-side apply conflicts name it.
 pub const FIELD_MANAGER: &str = "kiln-scaler";

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::model_pool::Assignment;
+use crate::kinds::model_pool::Assignment;
 
 pub const UNASSIGNED: &str = "unassigned";
 

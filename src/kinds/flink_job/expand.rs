@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Object, Stamp, sql};
-use crate::spec::flink_job::{Env, JobType, PythonJob, SqlRunner};
-use crate::validate::FlinkPlan;
+use super::sql_wrapper as sql;
+use super::validate::FlinkPlan;
+use crate::expand::{Object, Stamp};
+use crate::kinds::flink_job::{Env, JobType, PythonJob, SqlRunner};
 
 pub const API_VERSION: &str = "flink.apache.org/v1beta1";
 pub const KIND: &str = "FlinkDeployment";
@@ -218,7 +219,7 @@ pub fn generated_configuration(plan: &FlinkPlan, program: &Program) -> BTreeMap<
             "10s".into(),
         );
     }
-    if plan.mode == crate::spec::flink_job::AutoscalingMode::Operator {
+    if plan.mode == crate::kinds::flink_job::AutoscalingMode::Operator {
         set("job.autoscaler.enabled", "true".into());
         set("job.autoscaler.stabilization.interval", "1m".into());
         set("job.autoscaler.metrics.window", "3m".into());
@@ -254,7 +255,7 @@ fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> V
         configuration.insert(k.clone(), v.render());
     }
 
-    let resource = |s: &crate::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
+    let resource = |s: &super::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
     let mut job_manager = json!({"resource": resource(&plan.job_manager)});
     if plan.job_manager_replicas > 1 {
         job_manager["replicas"] = json!(plan.job_manager_replicas);
@@ -277,8 +278,8 @@ fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> V
     job.insert(
         "state".into(),
         json!(match spec.state {
-            crate::spec::flink_job::JobState::Running => "running",
-            crate::spec::flink_job::JobState::Suspended => "suspended",
+            crate::kinds::flink_job::JobState::Running => "running",
+            crate::kinds::flink_job::JobState::Suspended => "suspended",
         }),
     );
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiVersion, Metadata};
+use crate::kinds::{ApiVersion, Metadata};
 
 /// A Service for one business of a ModelPool.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ApiVersion, AutoscalingEngine, Metadata, Scalar};
+use crate::kinds::{ApiVersion, AutoscalingEngine, Metadata, Scalar};
 
 /// A pool of model-server pods, rendered as one Deployment per business slice.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::spec::model_pool::{Engine, PoolMetric};
+use crate::kinds::model_pool::{Engine, PoolMetric};
 
 /// A release number as image tags and PyPI write it: `0.11.0`, `0.10.1.1`, `0.4.10.post2`.
 /// Ordered as releases are: a `.postN` comes after its release.

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use minijinja::{Environment, UndefinedBehavior, context};
 use serde_json::Value;
 
-use super::{Stamp, to_value};
+use crate::expand::{Stamp, to_value};
 
 /// Where the SQL ConfigMap is mounted in the Flink main container.
 pub const MOUNT_PATH: &str = "/opt/flink/kiln/sql";

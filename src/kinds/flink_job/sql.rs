@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Severity;
-use crate::spec::flink_job::SqlRunner;
+use crate::kinds::flink_job::SqlRunner;
 
 /// One statement of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]

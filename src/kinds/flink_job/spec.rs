@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ApiVersion, Metadata, Scalar};
+use crate::kinds::{ApiVersion, Metadata, Scalar};
 
 /// A Flink streaming job run by the Flink Kubernetes Operator.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

@@ -4,12 +4,6 @@
 //! user-supplied fragments stay `serde_json::Value`. Every object is returned as a
 //! `serde_json::Value` with sorted keys, ready for [`crate::emit`].
 
-pub mod autoscaling;
-pub mod flink;
-pub mod pool;
-pub mod rbac;
-pub mod sql;
-
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

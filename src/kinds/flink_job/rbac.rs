@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
-use super::{Object, Stamp, to_value};
-use crate::spec::flink_job::AutoscalingMode;
-use crate::validate::FlinkPlan;
+use super::validate::FlinkPlan;
+use crate::expand::{Object, Stamp, to_value};
+use crate::kinds::flink_job::AutoscalingMode;
 
 pub const SCALER_NAME: &str = "kiln-scaler";
 
