@@ -309,3 +309,17 @@ mod tests {
         }
     }
 }
+
+/// kiln.yaml's place in the pipeline (see [`crate::kinds::Registration`]).
+pub const REGISTRATION: crate::kinds::Registration = crate::kinds::Registration {
+    name: "Config",
+    schema_file: "kiln.schema.json",
+    committed_schema: include_str!("../schemas/kiln.schema.json"),
+    generate_schema: crate::schema::root_schema::<Config>,
+    schema_errors: Schema::iter_errors,
+    accept: None,
+};
+
+// Compiled from the committed schema when kiln is built (see `crate::schema`).
+#[jsonschema::validator(path = "schemas/kiln.schema.json", methods = { is_valid = false, validate = false })]
+struct Schema;

@@ -85,7 +85,16 @@ pub fn parse_config(
             }),
         );
     }
-    let mut config = typed::<Config>(value, index, 0, diagnostics).unwrap_or_default();
+    let mut config = typed::<Config>(
+        Located {
+            file: index,
+            doc: 0,
+            value,
+        },
+        diagnostics,
+    )
+    .map(|c| c.value)
+    .unwrap_or_default();
     check_config_paths(&mut config, index, diagnostics);
     (
         config,
@@ -279,13 +288,6 @@ fn classify(
         }
         parsed.spec_documents += 1;
         match Kind::from_name(kind) {
-            Some(kind @ (Kind::FlinkJob | Kind::ModelPool | Kind::BusinessService)) => {
-                parsed.spec_values.push(Located {
-                    file,
-                    doc,
-                    value: (kind, value),
-                });
-            }
             Some(Kind::Config) => diagnostics.push(
                 Diagnostic::error("kind Config belongs in kiln.yaml at the root").at(
                     file,
@@ -293,6 +295,13 @@ fn classify(
                     root.key("kind"),
                 ),
             ),
+            Some(kind) => {
+                parsed.spec_values.push(Located {
+                    file,
+                    doc,
+                    value: (kind, value),
+                });
+            }
             None => {
                 let known: Vec<&str> = Kind::specs().map(Kind::name).collect();
                 let mut d = Diagnostic::error(format!(
@@ -375,49 +384,21 @@ pub fn check_specs(
             }));
             continue;
         }
-        match kind {
-            Kind::FlinkJob => {
-                if let Some(v) = typed::<FlinkJob>(value, file, doc, diagnostics) {
-                    parsed.flink_jobs.push(Located {
-                        file,
-                        doc,
-                        value: v,
-                    });
-                }
-            }
-            Kind::ModelPool => {
-                if let Some(v) = typed::<ModelPool>(value, file, doc, diagnostics) {
-                    parsed.model_pools.push(Located {
-                        file,
-                        doc,
-                        value: v,
-                    });
-                }
-            }
-            Kind::BusinessService => {
-                if let Some(v) = typed::<BusinessService>(value, file, doc, diagnostics) {
-                    parsed.business_services.push(Located {
-                        file,
-                        doc,
-                        value: v,
-                    });
-                }
-            }
-            Kind::Config => {}
+        if let Some(accept) = kind.registration().accept {
+            accept(Located { file, doc, value }, parsed, diagnostics);
         }
     }
 }
 
 /// Schema-valid JSON into its Rust type. A failure here means the schema and the type
 /// disagree; it is still reported as a located error, never a panic.
-fn typed<T: DeserializeOwned>(
-    value: Value,
-    file: usize,
-    doc: usize,
+pub fn typed<T: DeserializeOwned>(
+    document: Located<Value>,
     diagnostics: &mut Diagnostics,
-) -> Option<T> {
+) -> Option<Located<T>> {
+    let Located { file, doc, value } = document;
     match serde_path_to_error::deserialize(value) {
-        Ok(v) => Some(v),
+        Ok(value) => Some(Located { file, doc, value }),
         Err(e) => {
             let mut at = FieldPath::root();
             for segment in e.path() {

@@ -13,41 +13,30 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
-use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::kinds::{BusinessService, FlinkJob, Kind, ModelPool};
+use crate::kinds::Kind;
 use crate::path::FieldPath;
 
 /// File name under `schemas/` of a kind's schema.
 pub fn file_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Config => "kiln.schema.json",
-        Kind::FlinkJob => "flinkjob.schema.json",
-        Kind::ModelPool => "modelpool.schema.json",
-        Kind::BusinessService => "businessservice.schema.json",
-    }
+    kind.registration().schema_file
 }
 
 /// The committed schema text, as `kiln schema` prints it.
 pub fn committed(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Config => include_str!("../schemas/kiln.schema.json"),
-        Kind::FlinkJob => include_str!("../schemas/flinkjob.schema.json"),
-        Kind::ModelPool => include_str!("../schemas/modelpool.schema.json"),
-        Kind::BusinessService => include_str!("../schemas/businessservice.schema.json"),
-    }
+    kind.registration().committed_schema
+}
+
+/// The draft 2020-12 schema of a Rust type, as schemars makes it.
+pub fn root_schema<T: schemars::JsonSchema>() -> schemars::Schema {
+    SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>()
 }
 
 /// Generate a kind's schema from its Rust type.
 pub fn generate(kind: Kind) -> Value {
-    let generator = SchemaSettings::draft2020_12().into_generator();
-    let schema = match kind {
-        Kind::Config => generator.into_root_schema_for::<Config>(),
-        Kind::FlinkJob => generator.into_root_schema_for::<FlinkJob>(),
-        Kind::ModelPool => generator.into_root_schema_for::<ModelPool>(),
-        Kind::BusinessService => generator.into_root_schema_for::<BusinessService>(),
-    };
-    let mut value = schema.to_value();
+    let mut value = (kind.registration().generate_schema)().to_value();
     forbid_null(&mut value);
     int32_bounds(&mut value);
     value
@@ -118,36 +107,15 @@ fn parsed(kind: Kind) -> &'static Value {
 }
 
 // The validators are generated from the committed schemas when kiln is compiled (jsonschema's
-// `validator` macro), so a run compiles no schema: compiling two at run time (and checking
-// them against the draft's meta-schema first) was two thirds of a one-job render.
-// `generated_validators_follow_the_committed_schemas` checks they judge as jsonschema's run-time
-// validator does.
-
-#[jsonschema::validator(path = "schemas/kiln.schema.json", methods = { is_valid = false, validate = false })]
-struct ConfigSchema;
-
-#[jsonschema::validator(path = "schemas/flinkjob.schema.json", methods = { is_valid = false, validate = false })]
-struct FlinkJobSchema;
-
-#[jsonschema::validator(path = "schemas/modelpool.schema.json", methods = { is_valid = false, validate = false })]
-struct ModelPoolSchema;
-
-#[jsonschema::validator(path = "schemas/businessservice.schema.json", methods = { is_valid = false, validate = false })]
-struct BusinessServiceSchema;
-
-fn iter_errors(kind: Kind, value: &Value) -> jsonschema::ErrorIterator<'_> {
-    match kind {
-        Kind::Config => ConfigSchema::iter_errors(value),
-        Kind::FlinkJob => FlinkJobSchema::iter_errors(value),
-        Kind::ModelPool => ModelPoolSchema::iter_errors(value),
-        Kind::BusinessService => BusinessServiceSchema::iter_errors(value),
-    }
-}
+// `validator` macro, next to each kind's registration), so a run compiles no schema: compiling
+// two at run time (and checking them against the draft's meta-schema first) was two thirds of a
+// one-job render. `generated_validators_follow_the_committed_schemas` checks they judge as
+// jsonschema's run-time validator does.
 
 /// Validate a document against its kind's schema; every violation becomes a diagnostic.
 pub fn validate(kind: Kind, value: &Value, file: usize, doc: usize) -> Vec<Diagnostic> {
     // The schema text is parsed only when there is an error to explain.
-    iter_errors(kind, value)
+    (kind.registration().schema_errors)(value)
         .flat_map(|error| to_diagnostics(&error, parsed(kind), file, doc))
         .collect()
 }
@@ -490,7 +458,7 @@ mod tests {
             kinds.insert(kind.name());
             for value in std::iter::once(document.clone()).chain(mutations(document)) {
                 let expected = errors(runtime[*kind as usize].iter_errors(&value));
-                let got = errors(iter_errors(*kind, &value));
+                let got = errors((kind.registration().schema_errors)(&value));
                 // One difference, by design of the generated code: where `type` and `enum`
                 // both fail, only `enum` is reported (its values already have that type).
                 let subsumed = |line: &String| {

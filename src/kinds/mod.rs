@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::diagnostic::Diagnostics;
+use crate::parse::{Located, Parsed};
 
 pub use business_service::BusinessService;
 pub use flink_job::FlinkJob;
@@ -34,6 +38,23 @@ pub enum Kind {
     BusinessService,
 }
 
+/// What the pipeline needs to know of a kind, kept in the kind's folder: adding a kind is a
+/// folder under `kinds/`, a [`Kind`] variant and one line in [`Kind::registration`].
+pub struct Registration {
+    pub name: &'static str,
+    /// File name under `schemas/`.
+    pub schema_file: &'static str,
+    /// The committed schema text, as `kiln schema` prints it.
+    pub committed_schema: &'static str,
+    /// The schema generated from the kind's Rust type (`schemars`).
+    pub generate_schema: fn() -> schemars::Schema,
+    /// The committed schema's violations in a document (a validator compiled into kiln).
+    pub schema_errors: for<'a> fn(&'a Value) -> jsonschema::ErrorIterator<'a>,
+    /// Turn a schema-valid document into its typed spec among the parsed ones; None for
+    /// kiln.yaml, which is read before any spec.
+    pub accept: Option<fn(Located<Value>, &mut Parsed, &mut Diagnostics)>,
+}
+
 impl Kind {
     pub const ALL: [Kind; 4] = [
         Kind::Config,
@@ -42,13 +63,18 @@ impl Kind {
         Kind::BusinessService,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The kind's [`Registration`].
+    pub fn registration(self) -> &'static Registration {
         match self {
-            Kind::Config => "Config",
-            Kind::FlinkJob => "FlinkJob",
-            Kind::ModelPool => "ModelPool",
-            Kind::BusinessService => "BusinessService",
+            Kind::Config => &crate::config::REGISTRATION,
+            Kind::FlinkJob => &flink_job::REGISTRATION,
+            Kind::ModelPool => &model_pool::REGISTRATION,
+            Kind::BusinessService => &business_service::REGISTRATION,
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.registration().name
     }
 
     pub fn from_name(name: &str) -> Option<Kind> {

@@ -11,3 +11,21 @@ pub mod sql_wrapper;
 pub mod validate;
 
 pub use spec::*;
+
+/// The kind's place in the pipeline (see [`super::Registration`]).
+pub const REGISTRATION: super::Registration = super::Registration {
+    name: "FlinkJob",
+    schema_file: "flinkjob.schema.json",
+    committed_schema: include_str!("../../../schemas/flinkjob.schema.json"),
+    generate_schema: crate::schema::root_schema::<FlinkJob>,
+    schema_errors: Schema::iter_errors,
+    accept: Some(|document, parsed, diagnostics| {
+        if let Some(spec) = crate::parse::typed(document, diagnostics) {
+            parsed.flink_jobs.push(spec);
+        }
+    }),
+};
+
+// Compiled from the committed schema when kiln is built (see `crate::schema`).
+#[jsonschema::validator(path = "schemas/flinkjob.schema.json", methods = { is_valid = false, validate = false })]
+struct Schema;
