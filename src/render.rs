@@ -375,7 +375,7 @@ impl Work<'_> {
                 }
                 Unit::Pool(pool) => objects.extend(crate::kinds::model_pool::expand::expand(pool)),
                 Unit::Service(service) => {
-                    objects.push(crate::kinds::business_service::expand::service(service))
+                    objects.push(crate::kinds::business_service::expand::service(service));
                 }
                 Unit::Manifest(manifest) => {
                     match pass_through(manifest, self.settings, self.sources) {

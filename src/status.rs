@@ -13,8 +13,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::cron;
+use crate::kinds::flink_job::JobType;
 use crate::kinds::flink_job::validate::FlinkPlan;
-use crate::kinds::flink_job::{AutoscalingMode, JobType};
 use crate::kinds::model_pool::validate::PoolPlan;
 
 /// Widest table line.
@@ -213,7 +213,7 @@ pub fn weekly_hours(plan: &FlinkPlan) -> Option<Hours> {
         second += 60;
     }
     let min = low_minutes as f64 / 60.0;
-    let max = if plan.mode == AutoscalingMode::ScheduledHpa {
+    let max = if plan.mode.schedules_move_hpa() {
         high_minutes as f64 / 60.0
     } else {
         min
@@ -383,6 +383,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::kinds::flink_job::AutoscalingMode;
     use crate::kinds::flink_job::catalog;
 
     fn plan(mode: AutoscalingMode, preset: &str, zone: Option<&str>) -> FlinkPlan {
@@ -422,6 +423,8 @@ mod tests {
             time_zone: zone.map(str::to_string),
             parallelism: 1,
             sql_script: None,
+            program: crate::kinds::flink_job::configuration::Program::default(),
+            configuration: BTreeMap::new(),
         }
     }
 

@@ -32,6 +32,42 @@ pub struct Context<'a> {
     pub environment: Option<(&'a str, &'a crate::config::Environment)>,
 }
 
+/// Where a spec's problems point: its file and document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub file: usize,
+    pub doc: usize,
+}
+
+impl Place {
+    pub fn of<T>(located: &Located<T>) -> Place {
+        Place {
+            file: located.file,
+            doc: located.doc,
+        }
+    }
+
+    /// An error at a dotted field path (`spec.image`).
+    pub fn error(self, path: &str, message: impl Into<String>) -> Diagnostic {
+        self.at(FieldPath::parse(path), Diagnostic::error(message))
+    }
+
+    /// A warning at a dotted field path.
+    pub fn warning(self, path: &str, message: impl Into<String>) -> Diagnostic {
+        self.at(FieldPath::parse(path), Diagnostic::warning(message))
+    }
+
+    /// `diagnostic` at a field's value.
+    pub fn at(self, path: FieldPath, diagnostic: Diagnostic) -> Diagnostic {
+        diagnostic.at(self.file, self.doc, path)
+    }
+
+    /// `diagnostic` at a field's key (names that are themselves wrong).
+    pub fn at_key(self, path: FieldPath, diagnostic: Diagnostic) -> Diagnostic {
+        diagnostic.at_key(self.file, self.doc, path)
+    }
+}
+
 /// kiln.yaml, checked and merged with the built-ins.
 #[derive(Debug, Clone)]
 pub struct Settings {

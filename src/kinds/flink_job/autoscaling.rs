@@ -19,7 +19,7 @@ use serde_json::json;
 use super::validate::FlinkPlan;
 use super::{expand as flink, rbac};
 use crate::expand::{Object, Stamp, to_value};
-use crate::kinds::flink_job::{AutoscalingMode, ScheduleEntry};
+use crate::kinds::flink_job::ScheduleEntry;
 
 /// The field manager of every scaler patch, so server-side apply conflicts name it.
 pub const FIELD_MANAGER: &str = "kiln-scaler";
@@ -107,7 +107,7 @@ fn to_i32(n: u32) -> i32 {
 
 /// The kubectl arguments of one scheduled change: a merge patch, no shell.
 pub fn patch_args(plan: &FlinkPlan, entry: &ScheduleEntry) -> Vec<String> {
-    let (resource, patch) = if plan.mode == AutoscalingMode::ScheduledHpa {
+    let (resource, patch) = if plan.mode.schedules_move_hpa() {
         (
             "horizontalpodautoscaler.autoscaling",
             json!({"spec": {"minReplicas": entry.min_replicas, "maxReplicas": entry.max_replicas}}),

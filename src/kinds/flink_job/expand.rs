@@ -1,32 +1,16 @@
 //! FlinkJob → FlinkDeployment (+ the SQL ConfigMap).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
+use super::configuration::Program;
 use super::sql_wrapper as sql;
 use super::validate::FlinkPlan;
 use crate::expand::{Object, Stamp};
-use crate::kinds::flink_job::{Env, JobType, PythonJob, SqlRunner};
+use crate::kinds::flink_job::{Env, JobType, SqlRunner};
 
 pub const API_VERSION: &str = "flink.apache.org/v1beta1";
 pub const KIND: &str = "FlinkDeployment";
 pub const MAIN_CONTAINER: &str = "flink-main-container";
-pub const PYTHON_DRIVER: &str = "org.apache.flink.client.python.PythonDriver";
-pub const DEFAULT_ENTRYPOINT: &str = "/opt/flink/usrlib/entrypoint.py";
-pub const DEFAULT_SQL_RUNNER_JAR: &str = "local:///opt/flink/usrlib/sql-runner.jar";
-
-/// What the JobManager runs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Program {
-    pub jar_uri: String,
-    pub entry_class: Option<String>,
-    pub args: Vec<String>,
-    /// Extra environment of the main container (`SCRIPT_URL`, `JAR_FILES`).
-    pub env: Vec<(String, String)>,
-    /// Extra Flink configuration (`pipeline.jars`).
-    pub configuration: BTreeMap<String, String>,
-}
 
 pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
     let stamp = Stamp {
@@ -36,7 +20,7 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
         annotations: &plan.annotations,
     };
     let mut objects = Vec::new();
-    let program = program(plan);
+    let program = &plan.program;
     if let (JobType::Sql, Some(script)) = (plan.spec.job_type, &plan.sql_script) {
         let runner = plan.spec.sql.as_ref().map(|s| s.runner).unwrap_or_default();
         let wrapper = match runner {
@@ -51,7 +35,7 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
         ));
     }
     objects.push(Object::new(
-        flink_deployment(plan, &stamp, &program),
+        flink_deployment(plan, &stamp, program),
         &plan.source,
         plan.file,
         plan.doc,
@@ -59,201 +43,9 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
     Ok(objects)
 }
 
-/// `local:///opt/flink/opt/flink-python-<version>.jar`, or the spec's override.
-fn python_driver(plan: &FlinkPlan, python: Option<&PythonJob>) -> String {
-    python
-        .and_then(|p| p.driver_jar.clone())
-        .unwrap_or_else(|| format!("local:///opt/flink/opt/flink-python-{}.jar", plan.version))
-}
-
-fn is_url(script: &str) -> bool {
-    script.split_once("://").is_some_and(|(scheme, _)| {
-        !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '+')
-    })
-}
-
-/// `file://` URL of a jar path, for `pipeline.jars`.
-fn jar_url(jar: &str) -> String {
-    if jar.contains("://") {
-        jar.to_string()
-    } else {
-        format!("file://{jar}")
-    }
-}
-
-pub fn program(plan: &FlinkPlan) -> Program {
-    let spec = &plan.spec;
-    let mut program = Program {
-        jar_uri: String::new(),
-        entry_class: None,
-        args: Vec::new(),
-        env: Vec::new(),
-        configuration: BTreeMap::new(),
-    };
-    match spec.job_type {
-        JobType::Python => {
-            let python = spec.python.clone().unwrap_or_default();
-            program.jar_uri = python_driver(plan, Some(&python));
-            program.entry_class = Some(PYTHON_DRIVER.to_string());
-            program.args.clone_from(&python.driver_args);
-            match (&python.script, &python.module) {
-                (Some(script), _) if is_url(script) => {
-                    let entrypoint = python
-                        .entrypoint
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_string());
-                    program.args.extend([
-                        "-py".into(),
-                        entrypoint,
-                        "--script-url".into(),
-                        script.clone(),
-                    ]);
-                    program.env.push(("SCRIPT_URL".into(), script.clone()));
-                    if !python.jars.is_empty() {
-                        program
-                            .env
-                            .push(("JAR_FILES".into(), python.jars.join(",")));
-                    }
-                }
-                (Some(script), _) => program.args.extend(["-py".into(), script.clone()]),
-                (None, Some(module)) => program.args.extend(["-pym".into(), module.clone()]),
-                (None, None) => {}
-            }
-            let url_script = python.script.as_deref().is_some_and(is_url);
-            if !url_script && !python.jars.is_empty() {
-                let jars: Vec<String> = python.jars.iter().map(|j| jar_url(j)).collect();
-                program
-                    .configuration
-                    .insert("pipeline.jars".into(), jars.join(";"));
-            }
-            program.args.extend(python.args.iter().cloned());
-        }
-        JobType::Jar => {
-            let jar = spec.jar.clone().unwrap_or_default();
-            program.jar_uri = jar.uri;
-            program.entry_class = jar.entry_class;
-            program.args = jar.args;
-        }
-        JobType::Sql => {
-            let sql = spec.sql.clone().unwrap_or_default();
-            match sql.runner {
-                SqlRunner::Python => {
-                    program.jar_uri = python_driver(plan, None);
-                    program.entry_class = Some(PYTHON_DRIVER.to_string());
-                    program.args = vec![
-                        "-py".into(),
-                        sql::wrapper_path(),
-                        "--sql-file".into(),
-                        sql::script_path(),
-                    ];
-                }
-                SqlRunner::Jar => {
-                    program.jar_uri = sql
-                        .runner_jar
-                        .unwrap_or_else(|| DEFAULT_SQL_RUNNER_JAR.to_string());
-                    program.entry_class = sql.entry_class;
-                    program.args = vec![sql::script_path()];
-                }
-            }
-        }
-    }
-    program
-}
-
-/// The Flink configuration kiln generates, before the spec's own keys (which win).
-pub fn generated_configuration(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
-    let spec = &plan.spec;
-    let v2 = plan.version.major >= 2;
-    let mut conf = BTreeMap::new();
-    let mut set = |k: &str, v: String| {
-        conf.insert(k.to_string(), v);
-    };
-    set("taskmanager.numberOfTaskSlots", plan.slots.to_string());
-    if let Some(checkpoints) = &spec.checkpoints {
-        if let Some(dir) = &checkpoints.dir {
-            set(
-                if v2 {
-                    "execution.checkpointing.dir"
-                } else {
-                    "state.checkpoints.dir"
-                },
-                dir.clone(),
-            );
-        }
-        if let Some(interval) = &checkpoints.interval {
-            set("execution.checkpointing.interval", interval.clone());
-        }
-    }
-    if let Some(savepoints) = &spec.savepoints {
-        set(
-            if v2 {
-                "execution.checkpointing.savepoint-dir"
-            } else {
-                "state.savepoints.dir"
-            },
-            savepoints.dir.clone(),
-        );
-    }
-    if let Some(ha) = &spec.high_availability {
-        if plan.version.at_least(1, 17) {
-            set("high-availability.type", "kubernetes".into());
-        } else {
-            set(
-                "high-availability",
-                "org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory".into(),
-            );
-        }
-        set("high-availability.storageDir", ha.storage_dir.clone());
-    }
-    if plan.mode.is_reactive() {
-        set("scheduler-mode", "reactive".into());
-        set(
-            "jobmanager.adaptive-scheduler.min-parallelism-increase",
-            "1".into(),
-        );
-        set(
-            "jobmanager.adaptive-scheduler.resource-stabilization-timeout",
-            "10s".into(),
-        );
-    }
-    if plan.mode == crate::kinds::flink_job::AutoscalingMode::Operator {
-        set("job.autoscaler.enabled", "true".into());
-        set("job.autoscaler.stabilization.interval", "1m".into());
-        set("job.autoscaler.metrics.window", "3m".into());
-        set(
-            "job.autoscaler.vertex.min-parallelism",
-            (plan.min_replicas * plan.slots).to_string(),
-        );
-        set(
-            "job.autoscaler.vertex.max-parallelism",
-            (plan.max_replicas * plan.slots).to_string(),
-        );
-        if let Some(target) = spec.autoscaling.target_cpu_utilization {
-            set(
-                "job.autoscaler.target.utilization",
-                format!("{}", f64::from(target) / 100.0),
-            );
-        }
-        if plan.version.at_least(1, 18) {
-            // In-place rescaling through the REST API needs the adaptive scheduler.
-            set("jobmanager.scheduler", "adaptive".into());
-        }
-    }
-    for (k, v) in &program.configuration {
-        set(k, v.clone());
-    }
-    conf
-}
-
 fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> Value {
     let spec = &plan.spec;
-    let mut configuration = generated_configuration(plan, program);
-    for (k, v) in &spec.flink_configuration {
-        configuration.insert(k.clone(), v.render());
-    }
+    let configuration = &plan.configuration;
 
     let resource = |s: &super::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
     let mut job_manager = json!({"resource": resource(&plan.job_manager)});

@@ -3,8 +3,10 @@
 
 pub mod autoscaling;
 pub mod catalog;
+pub mod configuration;
 pub mod expand;
 pub mod rbac;
+pub mod rules;
 pub mod spec;
 pub mod sql;
 pub mod sql_wrapper;

@@ -8,7 +8,6 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 
 use super::validate::FlinkPlan;
 use crate::expand::{Object, Stamp, to_value};
-use crate::kinds::flink_job::AutoscalingMode;
 
 pub const SCALER_NAME: &str = "kiln-scaler";
 
@@ -24,7 +23,7 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
     let mut by_namespace: BTreeMap<&str, Targets<'_>> = BTreeMap::new();
     for plan in plans.iter().filter(|p| p.mode.is_scheduled()) {
         let targets = by_namespace.entry(plan.namespace.as_str()).or_default();
-        if plan.mode == AutoscalingMode::ScheduledHpa {
+        if plan.mode.schedules_move_hpa() {
             targets.hpas.insert(&plan.name);
         } else {
             targets.deployments.insert(&plan.name);

@@ -319,6 +319,12 @@ impl AutoscalingMode {
         )
     }
 
+    /// The schedules move an HPA's bounds (scheduled_hpa) rather than the TaskManager count
+    /// itself (scheduled).
+    pub fn schedules_move_hpa(self) -> bool {
+        self == AutoscalingMode::ScheduledHpa
+    }
+
     /// `taskManager.replicas` is written to git (nothing changes it at runtime).
     pub fn owns_replicas(self) -> bool {
         matches!(self, AutoscalingMode::Disabled | AutoscalingMode::Reactive)

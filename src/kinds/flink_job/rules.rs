@@ -1,0 +1,1147 @@
+//! FlinkJob rules: small pure functions, each over one concern of the spec, returning what
+//! it resolved and the problems it found, placed in the spec's document. [`super::validate`]
+//! runs them in the order a reader meets the fields.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::catalog::{self, FlinkVersion, Profile};
+use super::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
+use super::spec::{
+    Autoscaling, AutoscalingMode, Env, FlinkJobSpec, JarJob, JobType, PythonJob, ScheduleEntry,
+    SqlJob, SqlRunner, UpgradeMode,
+};
+use super::sql_wrapper;
+use crate::diagnostic::Diagnostic;
+use crate::names;
+use crate::path::FieldPath;
+use crate::validate::{
+    Place, check_schedule_entries, check_time_zone, image_warning, kube, memory_problem,
+};
+
+/// The longest CronJob name Kubernetes accepts (its Jobs get an 11-character suffix).
+pub const MAX_CRONJOB_NAME: usize = 52;
+
+/// Problems, in the order found.
+pub type Problems = Vec<Diagnostic>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sizing {
+    pub cpu: f64,
+    pub memory: String,
+}
+
+/// The job's resolved resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resources {
+    pub profile_name: String,
+    pub profile: Profile,
+    pub job_manager: Sizing,
+    pub job_manager_replicas: u32,
+    pub task_manager: Sizing,
+    pub slots: u32,
+}
+
+/// The job's resolved autoscaling: its schedules, their time zone and the replica range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scaling {
+    pub schedules: Vec<ScheduleEntry>,
+    pub time_zone: Option<String>,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+}
+
+pub fn name(place: Place, name: &str) -> Problems {
+    if names::is_flink_name(name) {
+        return Vec::new();
+    }
+    vec![place.error(
+        "metadata.name",
+        format!(
+            "\"{name}\" is not a valid FlinkJob name: at most 45 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit ({} characters given)",
+            name.chars().count()
+        ),
+    )]
+}
+
+/// The job's Flink version: its own, else kiln.yaml's. `default_given` says kiln.yaml set
+/// one (an invalid one is reported there, not again here).
+pub fn version(
+    place: Place,
+    spec: &FlinkJobSpec,
+    default: Option<FlinkVersion>,
+    default_given: bool,
+) -> (Option<FlinkVersion>, Problems) {
+    match &spec.flink_version {
+        Some(text) => match FlinkVersion::parse(text) {
+            Ok(v) => (Some(v), Vec::new()),
+            Err(e) => (None, vec![place.error("spec.flinkVersion", e)]),
+        },
+        None if default.is_none() && !default_given => (
+            None,
+            vec![place.error(
+                "spec",
+                "no flinkVersion: set spec.flinkVersion or defaults.flink.flinkVersion in kiln.yaml",
+            )],
+        ),
+        None => (default, Vec::new()),
+    }
+}
+
+/// The job's image: its own (warned about when not pinned), else kiln.yaml's.
+pub fn image(place: Place, own: Option<&str>, default: Option<&str>) -> (Option<String>, Problems) {
+    match (own, default) {
+        (Some(image), _) => (
+            Some(image.to_string()),
+            image_warning(image)
+                .map(|w| place.warning("spec.image", w))
+                .into_iter()
+                .collect(),
+        ),
+        (None, Some(image)) => (Some(image.to_string()), Vec::new()),
+        (None, None) => (
+            None,
+            vec![place.error(
+                "spec",
+                "no image: set spec.image or defaults.flink.image in kiln.yaml",
+            )],
+        ),
+    }
+}
+
+/// The program section matches `type`: the one it names is present, no other is.
+pub fn program_sections(place: Place, spec: &FlinkJobSpec) -> Problems {
+    let sections = [
+        ("python", spec.python.is_some(), JobType::Python),
+        ("jar", spec.jar.is_some(), JobType::Jar),
+        ("sql", spec.sql.is_some(), JobType::Sql),
+    ];
+    let type_name = sections
+        .iter()
+        .find(|s| s.2 == spec.job_type)
+        .map_or("", |s| s.0);
+    let mut problems = Vec::new();
+    for (section, present, job_type) in sections {
+        if job_type == spec.job_type && !present {
+            problems.push(place.error(
+                "spec",
+                format!("type is {type_name} but spec.{section} is missing"),
+            ));
+        } else if job_type != spec.job_type && present {
+            problems.push(place.error(
+                &format!("spec.{section}"),
+                format!("spec.{section} is set but type is {type_name}; remove it or change type"),
+            ));
+        }
+    }
+    problems
+}
+
+pub fn python(place: Place, python: &PythonJob, version: Option<FlinkVersion>) -> Problems {
+    let mut problems = Vec::new();
+    match (&python.script, &python.module) {
+        (Some(_), Some(_)) => {
+            problems.push(place.error("spec.python", "set one of script or module, not both"));
+        }
+        (None, None) => problems.push(place.error("spec.python", "set one of script or module")),
+        (Some(s), None) if s.trim().is_empty() => {
+            problems.push(place.error("spec.python.script", "script is empty"));
+        }
+        _ => {}
+    }
+    if python.driver_jar.is_none() && version.is_some_and(|v| v.patch.is_none()) {
+        problems.push(
+            place
+                .error(
+                    "spec.flinkVersion",
+                    "python jobs need a full MAJOR.MINOR.PATCH flinkVersion to name flink-python-<version>.jar",
+                )
+                .with_hint("write the full version (\"1.19.3\") or set spec.python.driverJar"),
+        );
+    }
+    problems
+}
+
+pub fn jar(place: Place, jar: &JarJob) -> Problems {
+    if jar.uri.trim().is_empty() {
+        return vec![place.error("spec.jar.uri", "uri is empty")];
+    }
+    Vec::new()
+}
+
+/// Which of `sql.file` and `sql.statements` holds the script: exactly one must.
+pub fn sql_source(place: Place, sql: &SqlJob) -> Problems {
+    match (&sql.file, &sql.statements) {
+        (Some(_), Some(_)) => {
+            vec![place.error("spec.sql", "set one of file or statements, not both")]
+        }
+        (None, None) => vec![place.error("spec.sql", "set one of file or statements")],
+        _ => Vec::new(),
+    }
+}
+
+/// The SQL job's runner and script size (the script's own statements are checked by
+/// [`super::sql::check`]).
+pub fn sql(
+    place: Place,
+    sql: &SqlJob,
+    script: Option<&str>,
+    version: Option<FlinkVersion>,
+) -> Problems {
+    let mut problems = Vec::new();
+    if let Some(script) = script {
+        let wrapper = if sql.runner == SqlRunner::Python {
+            sql_wrapper::WRAPPER_BYTES
+        } else {
+            0
+        };
+        let bytes = script.len() + wrapper;
+        if bytes > kube::MAX_CONFIG_MAP_BYTES {
+            problems.push(
+                place
+                    .error(
+                        if sql.file.is_some() {
+                            "spec.sql.file"
+                        } else {
+                            "spec.sql.statements"
+                        },
+                        format!(
+                            "the SQL ConfigMap would hold {bytes} bytes (the script{}); the API server stores at most {} bytes in a ConfigMap",
+                            if wrapper > 0 { " and run_sql.py" } else { "" },
+                            kube::MAX_CONFIG_MAP_BYTES
+                        ),
+                    )
+                    .with_hint(
+                        "split the script, or bake it into the image and run it with a jar job",
+                    ),
+            );
+        }
+    }
+    if sql.runner == SqlRunner::Python && version.is_some_and(|v| v.patch.is_none()) {
+        problems.push(
+            place
+                .error(
+                    "spec.flinkVersion",
+                    "the python SQL runner needs a full MAJOR.MINOR.PATCH flinkVersion to name flink-python-<version>.jar",
+                )
+                .with_hint("write the full version (\"1.19.3\") or use sql.runner: jar"),
+        );
+    }
+    if sql.runner == SqlRunner::Python && (sql.runner_jar.is_some() || sql.entry_class.is_some()) {
+        problems.push(place.error("spec.sql", "runnerJar and entryClass are for runner: jar"));
+    }
+    problems
+}
+
+/// The profile and the JobManager and TaskManager sizes over it. An unknown profile is an
+/// error and the default profile stands in, so the other rules still run.
+pub fn resources(
+    place: Place,
+    spec: &FlinkJobSpec,
+    profiles: &BTreeMap<String, Profile>,
+) -> (Option<Resources>, Problems) {
+    let mut problems = Vec::new();
+    let profile_name = spec
+        .resources
+        .profile
+        .clone()
+        .unwrap_or_else(|| catalog::DEFAULT_PROFILE.to_string());
+    let profile = if let Some(p) = profiles.get(&profile_name) {
+        p.clone()
+    } else {
+        problems.push(
+            place
+                .error(
+                    "spec.resources.profile",
+                    format!(
+                        "unknown profile \"{profile_name}\"; expected one of {}",
+                        profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .suggesting(&profile_name, profiles.keys().map(String::as_str)),
+        );
+        match catalog::builtin_profile(catalog::DEFAULT_PROFILE) {
+            Some(p) => p,
+            None => return (None, problems),
+        }
+    };
+    let jm = spec.resources.job_manager.clone().unwrap_or_default();
+    let tm = spec.resources.task_manager.clone().unwrap_or_default();
+    let job_manager = Sizing {
+        cpu: jm.cpu.unwrap_or(profile.cpu),
+        memory: jm.memory.clone().unwrap_or_else(|| profile.memory.clone()),
+    };
+    let task_manager = Sizing {
+        cpu: tm.cpu.unwrap_or(profile.cpu),
+        memory: tm.memory.clone().unwrap_or_else(|| profile.memory.clone()),
+    };
+    for (path, sizing, overridden) in [
+        ("spec.resources.jobManager", &job_manager, &jm.memory),
+        ("spec.resources.taskManager", &task_manager, &tm.memory),
+    ] {
+        if sizing.cpu <= 0.0 {
+            problems.push(place.error(&format!("{path}.cpu"), "cpu must be greater than 0"));
+        }
+        if let Some(problem) = memory_problem(&sizing.memory) {
+            let at = if overridden.is_some() {
+                format!("{path}.memory")
+            } else {
+                "spec.resources.profile".into()
+            };
+            problems.push(place.error(&at, problem));
+        }
+    }
+    let resources = Resources {
+        slots: tm.slots.unwrap_or(profile.slots),
+        job_manager_replicas: jm.replicas.unwrap_or(1),
+        profile_name,
+        profile,
+        job_manager,
+        task_manager,
+    };
+    (Some(resources), problems)
+}
+
+/// What the upgrade mode and JobManager replicas need: checkpoint and savepoint directories,
+/// high availability (set through typed fields or the Flink keys of `version`).
+pub fn state(
+    place: Place,
+    spec: &FlinkJobSpec,
+    version: Option<FlinkVersion>,
+    job_manager_replicas: u32,
+) -> Problems {
+    let keys = StateKeys::of(version);
+    let user_key = |key: &str| {
+        spec.flink_configuration
+            .get(key)
+            .map(crate::kinds::Scalar::render)
+    };
+    let has_checkpoint_dir = spec
+        .checkpoints
+        .as_ref()
+        .and_then(|c| c.dir.as_ref())
+        .is_some()
+        || user_key(keys.checkpoint_dir).is_some();
+    let has_savepoint_dir = spec.savepoints.is_some() || user_key(keys.savepoint_dir).is_some();
+    let has_ha = spec.high_availability.is_some()
+        || HA_KEYS
+            .iter()
+            .any(|k| user_key(k).is_some_and(|v| !v.eq_ignore_ascii_case("none")));
+    let mut problems = Vec::new();
+    let mode = spec.upgrade_mode;
+    if mode != UpgradeMode::Stateless && !has_checkpoint_dir {
+        problems.push(
+            place
+                .error(
+                    "spec.upgradeMode",
+                    format!("upgradeMode {} needs a checkpoint directory", mode.as_str()),
+                )
+                .with_hint("set spec.checkpoints.dir"),
+        );
+    }
+    if mode == UpgradeMode::Savepoint && !has_savepoint_dir {
+        problems.push(
+            place
+                .error(
+                    "spec.upgradeMode",
+                    "upgradeMode savepoint needs a savepoint directory",
+                )
+                .with_hint("set spec.savepoints.dir"),
+        );
+    }
+    if mode == UpgradeMode::LastState && !has_ha {
+        problems.push(
+            place
+                .error(
+                    "spec.upgradeMode",
+                    "upgradeMode last-state needs high availability (the operator refuses it otherwise)",
+                )
+                .with_hint("set spec.highAvailability.storageDir"),
+        );
+    }
+    if job_manager_replicas > 1 && !has_ha {
+        problems.push(
+            place
+                .error(
+                    "spec.resources.jobManager.replicas",
+                    format!("{job_manager_replicas} JobManager replicas need high availability"),
+                )
+                .with_hint("set spec.highAvailability.storageDir"),
+        );
+    }
+    problems
+}
+
+/// `flinkConfiguration` may not set what kiln derives or the operator owns.
+pub fn configuration_keys(place: Place, spec: &FlinkJobSpec) -> Problems {
+    let mut problems = Vec::new();
+    for key in spec.flink_configuration.keys() {
+        let at = FieldPath::parse("spec.flinkConfiguration").key(key);
+        if let Some((_, field)) = DERIVED_FLINK_KEYS.iter().find(|(k, _)| k == key) {
+            problems.push(place.at_key(
+                at.clone(),
+                Diagnostic::error(format!("\"{key}\" is derived by kiln; set {field} instead")),
+            ));
+        }
+        if FORBIDDEN_FLINK_KEYS.contains(&key.as_str()) {
+            problems.push(place.at_key(
+                at,
+                Diagnostic::error(format!(
+                    "\"{key}\" is set by the Flink operator and may not be configured"
+                )),
+            ));
+        }
+    }
+    problems
+}
+
+/// The pod fields the API server checks: the pod template's, and the environment variables.
+pub fn pod_fields(place: Place, spec: &FlinkJobSpec) -> Problems {
+    let mut problems = Vec::new();
+    if let Some(template) = &spec.pod_template {
+        for (at, severity, problem) in kube::pod_template_problems(template) {
+            problems.push(place.at(
+                FieldPath::parse("spec.podTemplate").join(&at),
+                Diagnostic::error(problem).with_severity(severity),
+            ));
+        }
+    }
+    match &spec.env {
+        Some(Env::Map(vars)) => {
+            for name in vars.keys() {
+                if let Some((severity, problem)) = kube::env_name_problem(name) {
+                    problems.push(place.at_key(
+                        FieldPath::parse("spec.env").key(name),
+                        Diagnostic::error(problem).with_severity(severity),
+                    ));
+                }
+            }
+        }
+        Some(Env::List(vars)) => {
+            let mut names = BTreeSet::new();
+            for (i, var) in vars.iter().enumerate() {
+                let path = FieldPath::parse("spec.env").index(i);
+                for (at, severity, problem) in
+                    kube::env_var_problems(&var.name, var.value_from.as_ref())
+                {
+                    problems.push(place.at(
+                        path.clone().join(&at),
+                        Diagnostic::error(problem).with_severity(severity),
+                    ));
+                }
+                if var.value.is_some() && var.value_from.is_some() {
+                    problems.push(place.at(
+                        path.clone(),
+                        Diagnostic::error("set value or valueFrom, not both"),
+                    ));
+                }
+                if !names.insert(var.name.as_str()) {
+                    problems.push(place.at(
+                        path.key("name"),
+                        Diagnostic::error(format!("duplicate variable \"{}\"", var.name)),
+                    ));
+                }
+            }
+        }
+        None => {}
+    }
+    problems
+}
+
+/// What the autoscaling mode needs of the Flink version, and what it costs.
+pub fn autoscaling_mode(
+    place: Place,
+    mode: AutoscalingMode,
+    version: Option<FlinkVersion>,
+) -> Problems {
+    let mut problems = Vec::new();
+    if mode == AutoscalingMode::Operator
+        && let Some(v) = version.filter(|v| !v.at_least(1, 17))
+    {
+        problems.push(place.error(
+            "spec.autoscaling.mode",
+            format!("the operator autoscaler needs Flink 1.17 or later; this job uses {v}"),
+        ));
+    }
+    if mode == AutoscalingMode::Hpa {
+        problems.push(
+            place
+                .warning(
+                    "spec.autoscaling.mode",
+                    "hpa runs Flink in native mode, where every scale event restarts the job from its last checkpoint or savepoint",
+                )
+                .with_hint("use hpa_reactive to rescale in place (standalone mode with the reactive scheduler)"),
+        );
+    }
+    problems
+}
+
+/// The schedule entries of a scheduled mode (from a preset or written out); the scheduling
+/// fields are refused in the other modes.
+pub fn schedules(
+    place: Place,
+    a: &Autoscaling,
+    presets: &BTreeMap<String, Vec<ScheduleEntry>>,
+) -> (Vec<ScheduleEntry>, Problems) {
+    let mode = a.mode;
+    let mut problems = Vec::new();
+    if !mode.is_scheduled() {
+        for (field, set) in [
+            ("preset", a.preset.is_some()),
+            ("schedules", a.schedules.is_some()),
+            ("timeZone", a.time_zone.is_some()),
+        ] {
+            if set {
+                problems.push(place.error(
+                    &format!("spec.autoscaling.{field}"),
+                    format!(
+                        "{field} is only used by the scheduled modes (scheduled, scheduled_hpa), not {}",
+                        mode.as_str()
+                    ),
+                ));
+            }
+        }
+        return (Vec::new(), problems);
+    }
+    let schedules = match (&a.preset, &a.schedules) {
+        (Some(_), Some(_)) => {
+            problems.push(place.error(
+                "spec.autoscaling",
+                "set one of preset or schedules, not both",
+            ));
+            Vec::new()
+        }
+        (None, None) => {
+            problems.push(
+                place
+                    .error(
+                        "spec.autoscaling",
+                        format!("mode {} needs a preset or schedules", mode.as_str()),
+                    )
+                    .with_hint(format!(
+                        "built-in presets: {}",
+                        catalog::BUILTIN_PRESETS.join(", ")
+                    )),
+            );
+            Vec::new()
+        }
+        (Some(preset), None) => {
+            if let Some(entries) = presets.get(preset) {
+                entries.clone()
+            } else {
+                problems.push(
+                    place
+                        .error(
+                            "spec.autoscaling.preset",
+                            format!(
+                                "unknown preset \"{preset}\"; expected one of {}",
+                                presets.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                        )
+                        .suggesting(preset, presets.keys().map(String::as_str)),
+                );
+                Vec::new()
+            }
+        }
+        (None, Some(entries)) => {
+            if entries.is_empty() {
+                problems.push(place.error(
+                    "spec.autoscaling.schedules",
+                    "at least one schedule is needed",
+                ));
+            }
+            check_schedule_entries(entries, &mut |field: FieldPath, d: Diagnostic| {
+                problems.push(place.at(
+                    FieldPath::parse("spec.autoscaling.schedules").join(&field),
+                    d,
+                ));
+            });
+            entries.clone()
+        }
+    };
+    (schedules, problems)
+}
+
+/// Each schedule's CronJob name fits Kubernetes' limit.
+pub fn cronjob_names(
+    place: Place,
+    job: &str,
+    a: &Autoscaling,
+    schedules: &[ScheduleEntry],
+) -> Problems {
+    let path = if a.preset.is_some() {
+        "spec.autoscaling.preset"
+    } else {
+        "spec.autoscaling.schedules"
+    };
+    schedules
+        .iter()
+        .map(|entry| format!("{job}-scale-{}", entry.name))
+        .filter(|cronjob| cronjob.len() > MAX_CRONJOB_NAME)
+        .map(|cronjob| {
+            place
+                .error(
+                    path,
+                    format!(
+                        "CronJob name \"{cronjob}\" is {} characters; Kubernetes allows at most {MAX_CRONJOB_NAME}",
+                        cronjob.len()
+                    ),
+                )
+                .with_hint("shorten the job name or the schedule name")
+        })
+        .collect()
+}
+
+/// The schedules' time zone (scheduled modes): the job's own, else kiln.yaml's.
+pub fn time_zone(
+    place: Place,
+    a: &Autoscaling,
+    default: Option<&str>,
+) -> (Option<String>, Problems) {
+    if !a.mode.is_scheduled() {
+        return (None, Vec::new());
+    }
+    let zone = a.time_zone.as_deref().or(default).map(str::to_string);
+    let problems = match (&a.time_zone, &zone) {
+        (Some(own), _) => check_time_zone(own)
+            .err()
+            .map(|e| place.error("spec.autoscaling.timeZone", e))
+            .into_iter()
+            .collect(),
+        (None, Some(_)) => Vec::new(),
+        (None, None) => vec![
+            place
+                .warning(
+                    "spec.autoscaling",
+                    "schedules have no time zone: CronJobs fire in the controller's zone (usually UTC), so 09:00 may mean 17:00 local time",
+                )
+                .with_hint("set spec.autoscaling.timeZone or defaults.timeZone in kiln.yaml"),
+        ],
+    };
+    (zone, problems)
+}
+
+/// The replica range: explicit values, else the schedules' span (scheduled modes), else the
+/// profile's; every schedule must fit an explicit range.
+pub fn replica_range(
+    place: Place,
+    a: &Autoscaling,
+    schedules: &[ScheduleEntry],
+    profile: &Profile,
+) -> ((u32, u32), Problems) {
+    let span_min = schedules.iter().map(|e| e.min_replicas).min();
+    let span_max = schedules.iter().map(|e| e.max_replicas).max();
+    let min_replicas = a.min_replicas.or(span_min).unwrap_or(profile.min_replicas);
+    let max_replicas = a.max_replicas.or(span_max).unwrap_or(profile.max_replicas);
+    let mut problems = Vec::new();
+    if min_replicas > max_replicas {
+        problems.push(place.error(
+            "spec.autoscaling",
+            format!("minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"),
+        ));
+    }
+    if a.min_replicas.is_some() || a.max_replicas.is_some() {
+        for (i, entry) in schedules.iter().enumerate() {
+            if entry.min_replicas < min_replicas || entry.max_replicas > max_replicas {
+                let d = Diagnostic::error(format!(
+                    "schedule \"{}\" asks for {}-{} replicas, outside the autoscaling range {min_replicas}-{max_replicas}",
+                    entry.name, entry.min_replicas, entry.max_replicas
+                ));
+                problems.push(if a.preset.is_some() {
+                    place.at(FieldPath::parse("spec.autoscaling.preset"), d)
+                } else {
+                    place.at(FieldPath::parse("spec.autoscaling.schedules").index(i), d)
+                });
+            }
+        }
+    }
+    ((min_replicas, max_replicas), problems)
+}
+
+/// The job's parallelism: its own, else every slot of the minimum TaskManagers. A mode that
+/// fixes the TaskManager count ignores an explicit one that disagrees.
+pub fn parallelism(
+    place: Place,
+    spec: &FlinkJobSpec,
+    min_replicas: u32,
+    slots: u32,
+) -> (u32, Problems) {
+    let full = min_replicas * slots;
+    match spec.parallelism {
+        Some(p) if spec.autoscaling.mode.owns_replicas() && p != full => (
+            p,
+            vec![place.warning(
+                "spec.parallelism",
+                format!(
+                    "parallelism {p} is ignored while taskManager.replicas is fixed: the job runs with {min_replicas} TaskManagers x {slots} slots = {full}"
+                ),
+            )],
+        ),
+        Some(p) => (p, Vec::new()),
+        None => (full, Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLACE: Place = Place { file: 0, doc: 0 };
+
+    fn spec(yaml: &str) -> FlinkJobSpec {
+        let value: serde_json::Value = crate::yaml::parse_documents(yaml)
+            .expect("test YAML parses")
+            .remove(0);
+        serde_json::from_value(value).expect("test spec is valid")
+    }
+
+    /// `field: message` of each problem, for compact expectations.
+    fn said(problems: &[Diagnostic]) -> Vec<String> {
+        problems
+            .iter()
+            .map(|d| format!("{}: {}", d.field.as_deref().unwrap_or(""), d.message))
+            .collect()
+    }
+
+    const BASE: &str = "type: jar\njar: {uri: local:///x.jar}\n";
+
+    #[test]
+    fn names() {
+        for (name, ok) in [
+            ("orders", true),
+            ("a", true),
+            ("Orders", false),
+            ("-orders", false),
+            (&"a".repeat(45), true),
+            (&"a".repeat(46), false),
+        ] {
+            assert_eq!(super::name(PLACE, name).is_empty(), ok, "{name}");
+        }
+    }
+
+    #[test]
+    fn versions() {
+        type Case<'a> = (&'a str, Option<FlinkVersion>, bool, Option<&'a str>, usize);
+        let v119 = FlinkVersion::parse("1.19").ok();
+        let cases: [Case<'_>; 5] = [
+            ("flinkVersion: '1.18.1'\n", None, false, Some("1.18.1"), 0),
+            ("flinkVersion: '0.1'\n", v119, true, None, 1),
+            ("", v119, true, Some("1.19"), 0),
+            ("", None, false, None, 1),
+            // kiln.yaml's version was invalid: reported there, not again.
+            ("", None, true, None, 0),
+        ];
+        for (yaml, default, given, expected, problems) in cases {
+            let (version, found) = version(PLACE, &spec(&format!("{BASE}{yaml}")), default, given);
+            assert_eq!(
+                version.map(|v| v.to_string()).as_deref(),
+                expected,
+                "{yaml}"
+            );
+            assert_eq!(found.len(), problems, "{yaml}: {:?}", said(&found));
+        }
+    }
+
+    #[test]
+    fn images() {
+        let cases = [
+            (Some("flink:1.19.3"), None, Some("flink:1.19.3"), vec![]),
+            (
+                Some("flink:latest"),
+                Some("flink:1.19.3"),
+                Some("flink:latest"),
+                vec![
+                    "spec.image: image \"flink:latest\" uses the latest tag: rollouts are not reproducible",
+                ],
+            ),
+            // kiln.yaml's image is judged in kiln.yaml.
+            (None, Some("flink"), Some("flink"), vec![]),
+            (
+                None,
+                None,
+                None,
+                vec!["spec: no image: set spec.image or defaults.flink.image in kiln.yaml"],
+            ),
+        ];
+        for (own, default, expected, problems) in cases {
+            let (resolved, found) = image(PLACE, own, default);
+            assert_eq!(resolved.as_deref(), expected);
+            assert_eq!(said(&found), problems);
+        }
+    }
+
+    #[test]
+    fn program_sections_match_the_type() {
+        let cases = [
+            (BASE, vec![]),
+            (
+                "type: jar\n",
+                vec!["spec: type is jar but spec.jar is missing"],
+            ),
+            (
+                "type: jar\njar: {uri: x}\nsql: {statements: x}\n",
+                vec!["spec.sql: spec.sql is set but type is jar; remove it or change type"],
+            ),
+        ];
+        for (yaml, expected) in cases {
+            assert_eq!(
+                said(&program_sections(PLACE, &spec(yaml))),
+                expected,
+                "{yaml}"
+            );
+        }
+    }
+
+    #[test]
+    fn python_programs() {
+        let full = FlinkVersion::parse("1.19.3").ok();
+        let short = FlinkVersion::parse("1.19").ok();
+        let cases = [
+            ("script: job.py\n", full, 0),
+            ("script: job.py\nmodule: job\n", full, 1),
+            ("{}\n", full, 1),
+            ("script: ' '\n", full, 1),
+            ("script: job.py\n", short, 1),
+            ("script: job.py\ndriverJar: local:///d.jar\n", short, 0),
+        ];
+        for (yaml, version, problems) in cases {
+            let value = crate::yaml::parse_documents(yaml).unwrap().remove(0);
+            let job: PythonJob = serde_json::from_value(value).unwrap();
+            assert_eq!(python(PLACE, &job, version).len(), problems, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn sql_runners() {
+        type Case<'a> = (&'a str, Option<&'a str>, Option<FlinkVersion>, Vec<&'a str>);
+        let full = FlinkVersion::parse("1.19.3").ok();
+        let short = FlinkVersion::parse("1.19").ok();
+        let big = "x".repeat(kube::MAX_CONFIG_MAP_BYTES);
+        let cases: [Case<'_>; 5] = [
+            ("statements: x\n", Some("x"), full, vec![]),
+            (
+                "statements: x\n",
+                Some("x"),
+                short,
+                vec!["spec.flinkVersion"],
+            ),
+            ("statements: x\nrunner: jar\n", Some("x"), short, vec![]),
+            (
+                "statements: x\nentryClass: Main\n",
+                Some("x"),
+                full,
+                vec!["spec.sql"],
+            ),
+            (
+                "statements: x\n",
+                Some(&big),
+                full,
+                vec!["spec.sql.statements"],
+            ),
+        ];
+        for (yaml, script, version, fields) in cases {
+            let value = crate::yaml::parse_documents(yaml).unwrap().remove(0);
+            let job: SqlJob = serde_json::from_value(value).unwrap();
+            let found = sql(PLACE, &job, script, version);
+            let at: Vec<&str> = found.iter().filter_map(|d| d.field.as_deref()).collect();
+            assert_eq!(at, fields, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn resources_over_a_profile() {
+        let profiles: BTreeMap<String, Profile> = catalog::BUILTIN_PROFILES
+            .iter()
+            .filter_map(|n| Some((n.to_string(), catalog::builtin_profile(n)?)))
+            .collect();
+        let (r, found) = resources(PLACE, &spec(BASE), &profiles);
+        let r = r.expect("default profile");
+        assert!(found.is_empty());
+        assert_eq!(r.profile_name, catalog::DEFAULT_PROFILE);
+        assert_eq!(r.job_manager_replicas, 1);
+        let yaml = format!(
+            "{BASE}resources: {{profile: large, taskManager: {{cpu: 0, memory: 512m, slots: 4}}}}\n"
+        );
+        let (r, found) = resources(PLACE, &spec(&yaml), &profiles);
+        assert_eq!(r.expect("large").slots, 4);
+        assert_eq!(
+            found
+                .iter()
+                .filter_map(|d| d.field.as_deref())
+                .collect::<Vec<_>>(),
+            [
+                "spec.resources.taskManager.cpu",
+                "spec.resources.taskManager.memory"
+            ]
+        );
+        let (r, found) = resources(
+            PLACE,
+            &spec(&format!("{BASE}resources: {{profile: larg}}\n")),
+            &profiles,
+        );
+        assert!(r.is_some(), "the default profile stands in");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("large")),
+            "{:?}",
+            found[0].hint
+        );
+    }
+
+    #[test]
+    fn state_needs() {
+        let v1 = FlinkVersion::parse("1.19.3").ok();
+        let v2 = FlinkVersion::parse("2.0.0").ok();
+        let cases = [
+            ("upgradeMode: stateless\n", v1, 1, vec![]),
+            (
+                "upgradeMode: savepoint\n",
+                v1,
+                1,
+                vec!["checkpoint directory", "savepoint directory"],
+            ),
+            (
+                "upgradeMode: savepoint\ncheckpoints: {dir: s3://c}\nsavepoints: {dir: s3://s}\n",
+                v1,
+                1,
+                vec![],
+            ),
+            // The keys are the version's: Flink 2 renamed them.
+            (
+                "upgradeMode: savepoint\nflinkConfiguration: {state.checkpoints.dir: s3://c, state.savepoints.dir: s3://s}\n",
+                v2,
+                1,
+                vec!["checkpoint directory", "savepoint directory"],
+            ),
+            (
+                "upgradeMode: savepoint\nflinkConfiguration: {execution.checkpointing.dir: s3://c, execution.checkpointing.savepoint-dir: s3://s}\n",
+                v2,
+                1,
+                vec![],
+            ),
+            (
+                "upgradeMode: last-state\ncheckpoints: {dir: s3://c}\n",
+                v1,
+                1,
+                vec!["high availability"],
+            ),
+            (
+                "upgradeMode: last-state\ncheckpoints: {dir: s3://c}\nflinkConfiguration: {high-availability.type: NONE}\n",
+                v1,
+                1,
+                vec!["high availability"],
+            ),
+            (
+                "upgradeMode: last-state\ncheckpoints: {dir: s3://c}\nhighAvailability: {storageDir: s3://h}\n",
+                v1,
+                2,
+                vec![],
+            ),
+            (
+                "upgradeMode: stateless\n",
+                v1,
+                2,
+                vec!["JobManager replicas need high availability"],
+            ),
+        ];
+        for (yaml, version, replicas, expected) in cases {
+            let found = state(PLACE, &spec(&format!("{BASE}{yaml}")), version, replicas);
+            assert_eq!(found.len(), expected.len(), "{yaml}: {:?}", said(&found));
+            for (d, words) in found.iter().zip(expected) {
+                assert!(d.message.contains(words), "{yaml}: {}", d.message);
+            }
+        }
+    }
+
+    #[test]
+    fn configuration_keys_kiln_or_the_operator_owns() {
+        let yaml = format!(
+            "{BASE}flinkConfiguration: {{taskmanager.numberOfTaskSlots: 2, kubernetes.cluster-id: x, parallelism.default: 4}}\n"
+        );
+        assert_eq!(
+            said(&configuration_keys(PLACE, &spec(&yaml))),
+            [
+                "spec.flinkConfiguration[\"kubernetes.cluster-id\"]: \"kubernetes.cluster-id\" is set by the Flink operator and may not be configured",
+                "spec.flinkConfiguration[\"taskmanager.numberOfTaskSlots\"]: \"taskmanager.numberOfTaskSlots\" is derived by kiln; set spec.resources.taskManager.slots instead",
+            ]
+        );
+    }
+
+    #[test]
+    fn environment_variables() {
+        let cases = [
+            ("env: {A: 1}\n", 0),
+            ("env: {'1A': x}\n", 1),
+            ("env: [{name: A, value: x}, {name: A, value: y}]\n", 1),
+            (
+                "env: [{name: A, value: x, valueFrom: {secretKeyRef: {name: s, key: k}}}]\n",
+                1,
+            ),
+        ];
+        for (yaml, problems) in cases {
+            let found = pod_fields(PLACE, &spec(&format!("{BASE}{yaml}")));
+            assert_eq!(found.len(), problems, "{yaml}: {:?}", said(&found));
+        }
+    }
+
+    #[test]
+    fn modes_and_versions() {
+        let v116 = FlinkVersion::parse("1.16.3").ok();
+        let v117 = FlinkVersion::parse("1.17.2").ok();
+        assert_eq!(
+            autoscaling_mode(PLACE, AutoscalingMode::Operator, v116).len(),
+            1
+        );
+        assert!(autoscaling_mode(PLACE, AutoscalingMode::Operator, v117).is_empty());
+        let hpa = autoscaling_mode(PLACE, AutoscalingMode::Hpa, v117);
+        assert!(hpa.len() == 1 && !hpa[0].is_error());
+    }
+
+    fn autoscaling(yaml: &str) -> Autoscaling {
+        spec(&format!("{BASE}autoscaling: {yaml}\n")).autoscaling
+    }
+
+    fn presets() -> BTreeMap<String, Vec<ScheduleEntry>> {
+        catalog::BUILTIN_PRESETS
+            .iter()
+            .filter_map(|n| Some((n.to_string(), catalog::builtin_preset(n)?)))
+            .collect()
+    }
+
+    #[test]
+    fn schedule_sources() {
+        let cases = [
+            ("{mode: scheduled, preset: workday_peak}", false, 0),
+            ("{mode: scheduled}", true, 1),
+            ("{mode: scheduled, preset: workday_peek}", true, 1),
+            (
+                "{mode: scheduled, preset: workday_peak, schedules: [{name: a, cron: '0 9 * * *', minReplicas: 1, maxReplicas: 2}]}",
+                true,
+                1,
+            ),
+            ("{mode: scheduled, schedules: []}", true, 1),
+            (
+                "{mode: scheduled, schedules: [{name: A, cron: '0 9 * * *', minReplicas: 3, maxReplicas: 2}]}",
+                false,
+                2,
+            ),
+            ("{mode: hpa, preset: workday_peak, timeZone: UTC}", true, 2),
+        ];
+        for (yaml, empty, problems) in cases {
+            let (entries, found) = schedules(PLACE, &autoscaling(yaml), &presets());
+            assert_eq!(entries.is_empty(), empty, "{yaml}");
+            assert_eq!(found.len(), problems, "{yaml}: {:?}", said(&found));
+        }
+    }
+
+    #[test]
+    fn long_cronjob_names() {
+        let a = autoscaling("{mode: scheduled, preset: workday_peak}");
+        let (entries, _) = schedules(PLACE, &a, &presets());
+        assert!(cronjob_names(PLACE, "orders", &a, &entries).is_empty());
+        let found = cronjob_names(PLACE, &"o".repeat(45), &a, &entries);
+        assert_eq!(found.len(), entries.len());
+        assert_eq!(found[0].field.as_deref(), Some("spec.autoscaling.preset"));
+    }
+
+    #[test]
+    fn time_zones() {
+        let cases = [
+            (
+                "{mode: scheduled, preset: workday_peak, timeZone: Asia/Shanghai}",
+                Some("UTC"),
+                Some("Asia/Shanghai"),
+                0,
+                true,
+            ),
+            (
+                "{mode: scheduled, preset: workday_peak}",
+                Some("UTC"),
+                Some("UTC"),
+                0,
+                true,
+            ),
+            (
+                "{mode: scheduled, preset: workday_peak, timeZone: Mars/Base}",
+                None,
+                Some("Mars/Base"),
+                1,
+                true,
+            ),
+            (
+                "{mode: scheduled, preset: workday_peak}",
+                None,
+                None,
+                1,
+                false,
+            ),
+            ("{mode: hpa}", Some("UTC"), None, 0, true),
+        ];
+        for (yaml, default, expected, problems, error) in cases {
+            let (zone, found) = time_zone(PLACE, &autoscaling(yaml), default);
+            assert_eq!(zone.as_deref(), expected, "{yaml}");
+            assert_eq!(found.len(), problems, "{yaml}");
+            assert!(found.iter().all(|d| d.is_error() == error), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn replica_ranges() {
+        let profile = catalog::builtin_profile(catalog::DEFAULT_PROFILE).unwrap();
+        let entry = |min, max| ScheduleEntry {
+            name: "peak".into(),
+            cron: "0 9 * * *".into(),
+            min_replicas: min,
+            max_replicas: max,
+        };
+        let cases = [
+            (
+                "{mode: hpa}",
+                vec![],
+                (profile.min_replicas, profile.max_replicas),
+                0,
+            ),
+            (
+                "{mode: hpa, minReplicas: 3, maxReplicas: 2}",
+                vec![],
+                (3, 2),
+                1,
+            ),
+            (
+                "{mode: scheduled}",
+                vec![entry(2, 4), entry(1, 3)],
+                (1, 4),
+                0,
+            ),
+            (
+                "{mode: scheduled, maxReplicas: 3}",
+                vec![entry(2, 4)],
+                (2, 3),
+                1,
+            ),
+        ];
+        for (yaml, entries, range, problems) in cases {
+            let (found_range, found) = replica_range(PLACE, &autoscaling(yaml), &entries, &profile);
+            assert_eq!(found_range, range, "{yaml}");
+            assert_eq!(found.len(), problems, "{yaml}: {:?}", said(&found));
+        }
+    }
+
+    #[test]
+    fn parallelisms() {
+        let cases = [
+            ("autoscaling: {mode: hpa_reactive}\n", (8, 0)),
+            (
+                "parallelism: 3\nautoscaling: {mode: hpa_reactive}\n",
+                (3, 0),
+            ),
+            ("parallelism: 3\nautoscaling: {mode: reactive}\n", (3, 1)),
+        ];
+        for (yaml, (expected, warnings)) in cases {
+            let (p, found) = parallelism(PLACE, &spec(&format!("{BASE}{yaml}")), 4, 2);
+            assert_eq!((p, found.len()), (expected, warnings), "{yaml}");
+        }
+    }
+}
