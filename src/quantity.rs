@@ -112,6 +112,16 @@ pub fn resource_problem(text: &str, cpu: bool) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn quantities() {
+        for ok in ["4", "3500m", "32Gi", "1.5", "0.5", "1e3", "100M", "+1"] {
+            assert!(parse_quantity(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Gi", "4 cores", "1.2.3", "32GB", "1e", "x"] {
+            assert!(parse_quantity(bad).is_err(), "{bad}");
+        }
+    }
+
     #[track_caller]
     fn mem(text: &str, expected: u64) {
         assert_eq!(parse_memory(text), Ok(expected), "{text}");

@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod engine;
 pub mod expand;
+pub mod rules;
 pub mod spec;
 pub mod validate;
 

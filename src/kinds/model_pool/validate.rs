@@ -2,18 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use super::rules;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::kinds::model_pool::allocation::{self, UNASSIGNED};
+use crate::kinds::model_pool::allocation::UNASSIGNED;
 use crate::kinds::model_pool::engine::Release;
-use crate::kinds::model_pool::{Assignment, Engine, ModelPoolSpec, PoolMetric};
+use crate::kinds::model_pool::{Engine, ModelPoolSpec, PoolMetric};
 use crate::kinds::{AutoscalingEngine, ModelPool};
-use crate::names::{self, label_problem};
 use crate::parse::Located;
 use crate::path::FieldPath;
-use crate::quantity;
-use crate::validate::{
-    Context, Settings, image_warning, labels, namespace_or_error, parse_duration,
-};
+use crate::validate::{Context, Place, Settings, labels, namespace_or_error};
 
 /// The longest name of a Deployment (a DNS label, as its pods' names derive from it).
 pub const MAX_DEPLOYMENT_NAME: usize = 63;
@@ -418,234 +415,26 @@ fn model_pool(
     located: &Located<ModelPool>,
     out: &mut Diagnostics,
 ) -> PoolPlan {
+    let place = Place::of(located);
     let pool = &located.value;
     let spec = &pool.spec;
-    let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
     let name = pool.metadata.name.clone();
-    if !names::is_dns_label(&name, 63) {
-        out.push(err("metadata.name", format!("\"{name}\" is not a valid ModelPool name (a DNS label: lower-case letters, digits and '-')")));
-    }
+    out.extend(rules::name(place, &name));
     let namespace = namespace_or_error(ctx, &pool.metadata, located, out);
     let labels = labels(settings, &pool.metadata, located, out);
-    let model_tag = spec.model_tag.clone().unwrap_or_else(|| name.clone());
-    if label_problem("model", &model_tag).is_some() || !names::is_dns_label(&model_tag, 63) {
-        out.push(err(
-            if spec.model_tag.is_some() { "spec.modelTag" } else { "metadata.name" },
-            format!("modelTag \"{model_tag}\" must be a DNS label (it is a label value and part of Deployment names)"),
-        ));
-    }
-    if spec.model.trim().is_empty() {
-        out.push(err("spec.model", "model is empty".into()));
-    }
-
-    // Businesses and slices.
-    for (business, assignment) in &spec.assignments {
-        let at = FieldPath::parse("spec.assignments").key(business);
-        if business == UNASSIGNED {
-            out.push(
-                Diagnostic::error("\"unassigned\" is reserved for the pods no business holds")
-                    .at_key(located.file, located.doc, at.clone()),
-            );
-        } else if !names::is_dns_label(business, 63) {
-            out.push(Diagnostic::error(format!("business \"{business}\" is not a DNS label (lower-case letters, digits and '-')")).at_key(located.file, located.doc, at.clone()));
-        }
-        if let Assignment::Share(text) = assignment
-            && let Err(e) = allocation::parse_share(text)
-        {
-            out.push(Diagnostic::error(e).at(located.file, located.doc, at));
-        }
-    }
-    let allocated = allocation::allocate(spec.replicas, &spec.assignments).unwrap_or_default();
-    let assigned: u32 = allocated.values().sum();
-    if assigned > spec.replicas {
-        let detail: Vec<String> = allocated.iter().map(|(b, n)| format!("{b}: {n}")).collect();
-        let need = assigned - spec.replicas;
-        out.push(err(
-            "spec.replicas",
-            format!(
-                "cannot scale pool {name} to {} replicas: {assigned} pods are assigned ({}), need {need} more unassigned pod{}",
-                spec.replicas,
-                detail.join(", "),
-                if need == 1 { "" } else { "s" }
-            ),
-        ).with_hint(format!(
-            "the pool would have 0 unassigned pods; set replicas to at least {assigned} or lower the assignments"
-        )));
-    }
-    let mut slices: Vec<Slice> = allocated
-        .iter()
-        .map(|(business, replicas)| Slice {
-            business: business.clone(),
-            replicas: *replicas,
-            max_replicas: None,
-        })
-        .collect();
-    slices.push(Slice {
-        business: UNASSIGNED.to_string(),
-        replicas: spec.replicas.saturating_sub(assigned),
-        max_replicas: None,
-    });
-    for slice in &slices {
-        let deployment = deployment_name(spec.engine, &model_tag, &slice.business);
-        if deployment.len() > MAX_DEPLOYMENT_NAME {
-            out.push(err("metadata.name", format!(
-                "Deployment name \"{deployment}\" is {} characters; Kubernetes allows at most {MAX_DEPLOYMENT_NAME}",
-                deployment.len()
-            )).with_hint("shorten the modelTag or the business name"));
-        }
-    }
-
-    // Engine, image, resources.
-    let image = spec
-        .image
-        .clone()
-        .or_else(|| {
-            let engines = &ctx.config.defaults.engines;
-            match spec.engine {
-                Engine::Vllm => engines.vllm.as_ref().and_then(|e| e.image.clone()),
-                Engine::Sglang => engines.sglang.as_ref().and_then(|e| e.image.clone()),
-            }
-        })
-        .unwrap_or_else(|| spec.engine.default_image().to_string());
-    if let Some(w) = image_warning(&image) {
-        let at = if spec.image.is_some() {
-            "spec.image"
-        } else {
-            "spec.engine"
-        };
-        out.push(located.diagnostic(Diagnostic::warning(w), at));
-    }
-    let release = Release::new(spec.engine, &image);
-    if release.unsupported() {
-        let name = spec.engine.display_name();
-        let oldest = crate::kinds::model_pool::engine::oldest_supported(spec.engine);
-        let version = release.version.map(|v| v.to_string()).unwrap_or_default();
-        out.push(
-            located.diagnostic(
-                Diagnostic::error(format!(
-                    "{name} {version} (image {image}) is older than the oldest release kiln supports ({oldest})"
-                ))
-                .with_hint("docs/modelpool.md lists the supported engine releases"),
-                if spec.image.is_some() { "spec.image" } else { "spec.engine" },
-            ),
-        );
-    }
+    let (model_tag, problems) = rules::model(place, spec, &name);
+    out.extend(problems);
+    let (mut slices, problems) = rules::slices(place, spec, &name, &model_tag);
+    out.extend(problems);
+    let (image, release, problems) =
+        rules::engine_release(place, spec, &ctx.config.defaults.engines);
+    out.extend(problems);
     let (pre_stop_seconds, shutdown_timeout, grace_seconds) = drain(spec, &release);
-    let tensor_parallel_size = spec
-        .gpu
-        .tensor_parallel_size
-        .unwrap_or(spec.gpu.count.max(1));
-    if spec.gpu.count > 0 && tensor_parallel_size > spec.gpu.count {
-        out.push(err("spec.gpu.tensorParallelSize", format!(
-            "tensor-parallel size {tensor_parallel_size} needs as many GPUs per pod; the pod has {}", spec.gpu.count
-        )));
-    }
-    if let Some(u) = spec.engine_args.gpu_memory_utilization
-        && !(u > 0.0 && u <= 1.0)
-    {
-        out.push(err(
-            "spec.engineArgs.gpuMemoryUtilization",
-            format!("{u} is outside (0, 1]"),
-        ));
-    }
-    if let Some(resources) = &spec.resources {
-        if let Some(problem) = resources
-            .cpu
-            .as_ref()
-            .and_then(|cpu| quantity::resource_problem(&cpu.render(), true))
-        {
-            out.push(err("spec.resources.cpu", problem));
-        }
-        if let Some(problem) = resources
-            .memory
-            .as_ref()
-            .and_then(|memory| quantity::resource_problem(memory, false))
-        {
-            out.push(err("spec.resources.memory", problem));
-        }
-    }
-    // Tensor-parallel workers exchange through /dev/shm (NCCL's shared-memory transport,
-    // vLLM's message queues): 2Gi per worker (docs/modelpool.md).
-    let shm_size = spec
-        .shm_size
-        .clone()
-        .unwrap_or_else(|| format!("{}Gi", 2 * u64::from(tensor_parallel_size.max(1))));
-    if let Some(problem) = quantity::resource_problem(&shm_size, false) {
-        out.push(err("spec.shmSize", problem));
-    }
-    if let Some(cache) = &spec.cache {
-        match (&cache.persistent_volume_claim, &cache.empty_dir) {
-            (Some(_), Some(_)) | (None, None) => out.push(err(
-                "spec.cache",
-                "set one of persistentVolumeClaim or emptyDir".into(),
-            )),
-            (Some(claim), None) if !names::is_dns_subdomain(claim) => {
-                out.push(err(
-                    "spec.cache.persistentVolumeClaim",
-                    format!("\"{claim}\" is not a valid claim name"),
-                ));
-            }
-            (None, Some(dir)) => {
-                if let Some(problem) = dir
-                    .size_limit
-                    .as_ref()
-                    .and_then(|limit| quantity::resource_problem(limit, false))
-                {
-                    out.push(err("spec.cache.emptyDir.sizeLimit", problem));
-                }
-            }
-            _ => {}
-        }
-    }
-    let startup_text = spec
-        .startup_timeout
-        .clone()
-        .unwrap_or_else(|| "30m".to_string());
-    let startup_seconds = match parse_duration(&startup_text) {
-        Ok(0) => {
-            out.push(err(
-                "spec.startupTimeout",
-                "startupTimeout must be positive".into(),
-            ));
-            0
-        }
-        Ok(s) => s,
-        Err(e) => {
-            out.push(err("spec.startupTimeout", e));
-            0
-        }
-    };
-    if let Some(secret) = &spec.hf_token_secret {
-        for (field, problem) in crate::validate::kube::key_ref_problems(&secret.name, &secret.key) {
-            out.push(err(&format!("spec.hfTokenSecret.{field}"), problem));
-        }
-    }
-    for (i, toleration) in spec.tolerations.iter().enumerate() {
-        for (at, problem) in crate::validate::kube::toleration_problems(toleration) {
-            out.push(Diagnostic::error(problem).at(
-                located.file,
-                located.doc,
-                FieldPath::parse("spec.tolerations").index(i).join(&at),
-            ));
-        }
-    }
-    for (key, value) in &spec.node_selector {
-        if let Some(problem) = label_problem(key, value) {
-            out.push(Diagnostic::error(problem).at_key(
-                located.file,
-                located.doc,
-                FieldPath::parse("spec.nodeSelector").key(key),
-            ));
-        }
-    }
-    if let Some(class) = &spec.placement.priority_class_name
-        && !names::is_dns_subdomain(class)
-    {
-        out.push(err(
-            "spec.placement.priorityClassName",
-            format!("\"{class}\" is not a valid PriorityClass name (a DNS subdomain)"),
-        ));
-    }
+    let (tensor_parallel_size, shm_size, problems) = rules::pod_resources(place, spec);
+    out.extend(problems);
+    let (startup_seconds, problems) = rules::startup(place, spec);
+    out.extend(problems);
+    out.extend(rules::scheduling(place, spec));
     let served_model_name = spec
         .served_model_name
         .clone()
@@ -702,16 +491,6 @@ mod tests {
         assert_eq!(quantity_of(0.0001), None);
         assert_eq!(quantity_of(f64::NAN), None);
         assert_eq!(quantity_of(1e12), None);
-    }
-
-    #[test]
-    fn quantities() {
-        for ok in ["4", "3500m", "32Gi", "1.5", "0.5", "1e3", "100M", "+1"] {
-            assert!(quantity::parse_quantity(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "Gi", "4 cores", "1.2.3", "32GB", "1e", "x"] {
-            assert!(quantity::parse_quantity(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
