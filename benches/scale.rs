@@ -339,6 +339,10 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the benchmark script: one measurement after another, each printed as it is taken; split, it would read as a maze of tiny steps"
+)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--in-process") {

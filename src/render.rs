@@ -199,32 +199,13 @@ pub fn render(
     );
     patch::located(problems, 0, &mut diagnostics);
     // Schema checks and typed parsing, spec by spec: on several threads for many specs.
-    let specs = std::mem::take(&mut parsed.spec_values);
-    let checked = parallel_owned(options.threads, specs, |offset, chunk| {
-        let mut part = Parsed {
-            spec_values: chunk,
-            ..Parsed::default()
-        };
-        let mut problems = Diagnostics::new();
-        // Indices into this chunk of the specs the environment patched.
-        let in_chunk: Vec<usize> = patched_specs
-            .iter()
-            .filter_map(|i| i.checked_sub(offset))
-            .collect();
-        parse::check_specs(
-            &mut part,
-            &in_chunk,
-            environment.map(|(name, _)| name),
-            &mut problems,
-        );
-        (part, problems)
-    });
-    for (part, problems) in checked {
-        parsed.flink_jobs.extend(part.flink_jobs);
-        parsed.model_pools.extend(part.model_pools);
-        parsed.business_services.extend(part.business_services);
-        diagnostics.extend(problems);
-    }
+    check_specs(
+        &mut parsed,
+        &patched_specs,
+        environment.map(|(name, _)| name),
+        options.threads,
+        &mut diagnostics,
+    );
     clock.lap("patch + schema check");
 
     // Validate and resolve.
@@ -317,6 +298,38 @@ pub fn render(
     clock.lap("locate diagnostics");
     outcome.timings = clock.laps;
     outcome
+}
+
+/// Schema-check the (patched) spec documents and type them, on several threads for many
+/// specs; `patched` holds the indices of the specs `environment` patched.
+fn check_specs(
+    parsed: &mut Parsed,
+    patched_specs: &[usize],
+    environment: Option<&str>,
+    threads: Option<usize>,
+    diagnostics: &mut Diagnostics,
+) {
+    let specs = std::mem::take(&mut parsed.spec_values);
+    let checked = parallel_owned(threads, specs, |offset, chunk| {
+        let mut part = Parsed {
+            spec_values: chunk,
+            ..Parsed::default()
+        };
+        let mut problems = Diagnostics::new();
+        // Indices into this chunk of the specs the environment patched.
+        let in_chunk: Vec<usize> = patched_specs
+            .iter()
+            .filter_map(|i| i.checked_sub(offset))
+            .collect();
+        parse::check_specs(&mut part, &in_chunk, environment, &mut problems);
+        (part, problems)
+    });
+    for (part, problems) in checked {
+        parsed.flink_jobs.extend(part.flink_jobs);
+        parsed.model_pools.extend(part.model_pools);
+        parsed.business_services.extend(part.business_services);
+        diagnostics.extend(problems);
+    }
 }
 
 /// What a caller needs of the rendered objects.

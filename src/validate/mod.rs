@@ -86,81 +86,8 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
         Some(doc) => d.at(doc.file, doc.doc, path),
         None => d.in_file(crate::load::CONFIG_FILE),
     };
-    let mut profiles = BTreeMap::new();
-    for name in catalog::BUILTIN_PROFILES {
-        if let Some(p) = catalog::builtin_profile(name) {
-            profiles.insert(name.to_string(), p);
-        }
-    }
-    for (name, p) in &config.profiles {
-        let path = FieldPath::root().key("profiles").key(name);
-        let base = catalog::builtin_profile(name);
-        let merged = match (&base, p.cpu, &p.memory, p.min_replicas, p.max_replicas) {
-            (Some(b), ..) => Profile {
-                cpu: p.cpu.unwrap_or(b.cpu),
-                memory: p.memory.clone().unwrap_or_else(|| b.memory.clone()),
-                min_replicas: p.min_replicas.unwrap_or(b.min_replicas),
-                max_replicas: p.max_replicas.unwrap_or(b.max_replicas),
-                slots: p.slots.unwrap_or(b.slots),
-            },
-            (None, Some(cpu), Some(memory), Some(min_replicas), Some(max_replicas)) => Profile {
-                cpu,
-                memory: memory.clone(),
-                min_replicas,
-                max_replicas,
-                slots: p.slots.unwrap_or(1),
-            },
-            _ => {
-                diagnostics.push(at(
-                    path,
-                    Diagnostic::error(format!(
-                        "profile \"{name}\" is not a built-in profile, so it must set cpu, memory, minReplicas and maxReplicas"
-                    )),
-                ));
-                continue;
-            }
-        };
-        if merged.cpu <= 0.0 {
-            diagnostics.push(at(
-                path.key("cpu"),
-                Diagnostic::error("cpu must be greater than 0"),
-            ));
-        }
-        if let Some(problem) = memory_problem(&merged.memory) {
-            diagnostics.push(at(path.key("memory"), Diagnostic::error(problem)));
-        }
-        if merged.min_replicas > merged.max_replicas {
-            diagnostics.push(at(
-                path,
-                Diagnostic::error(format!(
-                    "minReplicas {} is greater than maxReplicas {}",
-                    merged.min_replicas, merged.max_replicas
-                )),
-            ));
-        }
-        profiles.insert(name.clone(), merged);
-    }
-    let mut presets = BTreeMap::new();
-    for name in catalog::BUILTIN_PRESETS {
-        if let Some(p) = catalog::builtin_preset(name) {
-            presets.insert(name.to_string(), p);
-        }
-    }
-    for (name, entries) in &config.presets {
-        let path = FieldPath::root().key("presets").key(name);
-        let mut problems = Diagnostics::new();
-        check_schedule_entries(entries, &mut |field: FieldPath, d: Diagnostic| {
-            problems.push(at(path.clone().join(&field), d));
-        });
-        if entries.is_empty() {
-            problems.push(at(
-                path.clone(),
-                Diagnostic::error("a preset needs at least one schedule"),
-            ));
-        }
-        diagnostics.extend(problems);
-        presets.insert(name.clone(), entries.clone());
-    }
+    let profiles = profiles(config, &at, diagnostics);
+    let presets = presets(config, &at, diagnostics);
     let defaults = &config.defaults;
     let flink_version =
         defaults
@@ -222,6 +149,118 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
         }
     }
     let mut labels = defaults.labels.clone();
+    environments(config, &at, diagnostics);
+    if let Some((_, environment)) = ctx.environment {
+        labels.extend(environment.labels.clone());
+    }
+    Settings {
+        profiles,
+        presets,
+        flink_version,
+        time_zone: defaults.time_zone.clone(),
+        scaler_image,
+        labels,
+    }
+}
+
+/// Where a kiln.yaml problem points.
+type ConfigAt<'a> = dyn Fn(FieldPath, Diagnostic) -> Diagnostic + 'a;
+
+/// The built-in profiles with kiln.yaml's over them (a partial one completes a built-in).
+fn profiles(
+    config: &Config,
+    at: &ConfigAt<'_>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, Profile> {
+    let mut profiles = BTreeMap::new();
+    for name in catalog::BUILTIN_PROFILES {
+        if let Some(p) = catalog::builtin_profile(name) {
+            profiles.insert(name.to_string(), p);
+        }
+    }
+    for (name, p) in &config.profiles {
+        let path = FieldPath::root().key("profiles").key(name);
+        let base = catalog::builtin_profile(name);
+        let merged = match (&base, p.cpu, &p.memory, p.min_replicas, p.max_replicas) {
+            (Some(b), ..) => Profile {
+                cpu: p.cpu.unwrap_or(b.cpu),
+                memory: p.memory.clone().unwrap_or_else(|| b.memory.clone()),
+                min_replicas: p.min_replicas.unwrap_or(b.min_replicas),
+                max_replicas: p.max_replicas.unwrap_or(b.max_replicas),
+                slots: p.slots.unwrap_or(b.slots),
+            },
+            (None, Some(cpu), Some(memory), Some(min_replicas), Some(max_replicas)) => Profile {
+                cpu,
+                memory: memory.clone(),
+                min_replicas,
+                max_replicas,
+                slots: p.slots.unwrap_or(1),
+            },
+            _ => {
+                diagnostics.push(at(
+                    path,
+                    Diagnostic::error(format!(
+                        "profile \"{name}\" is not a built-in profile, so it must set cpu, memory, minReplicas and maxReplicas"
+                    )),
+                ));
+                continue;
+            }
+        };
+        if merged.cpu <= 0.0 {
+            diagnostics.push(at(
+                path.key("cpu"),
+                Diagnostic::error("cpu must be greater than 0"),
+            ));
+        }
+        if let Some(problem) = memory_problem(&merged.memory) {
+            diagnostics.push(at(path.key("memory"), Diagnostic::error(problem)));
+        }
+        if merged.min_replicas > merged.max_replicas {
+            diagnostics.push(at(
+                path,
+                Diagnostic::error(format!(
+                    "minReplicas {} is greater than maxReplicas {}",
+                    merged.min_replicas, merged.max_replicas
+                )),
+            ));
+        }
+        profiles.insert(name.clone(), merged);
+    }
+    profiles
+}
+
+/// The built-in presets and kiln.yaml's.
+fn presets(
+    config: &Config,
+    at: &ConfigAt<'_>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, Vec<ScheduleEntry>> {
+    let mut presets = BTreeMap::new();
+    for name in catalog::BUILTIN_PRESETS {
+        if let Some(p) = catalog::builtin_preset(name) {
+            presets.insert(name.to_string(), p);
+        }
+    }
+    for (name, entries) in &config.presets {
+        let path = FieldPath::root().key("presets").key(name);
+        let mut problems = Diagnostics::new();
+        check_schedule_entries(entries, &mut |field: FieldPath, d: Diagnostic| {
+            problems.push(at(path.clone().join(&field), d));
+        });
+        if entries.is_empty() {
+            problems.push(at(
+                path.clone(),
+                Diagnostic::error("a preset needs at least one schedule"),
+            ));
+        }
+        diagnostics.extend(problems);
+        presets.insert(name.clone(), entries.clone());
+    }
+    presets
+}
+
+/// Each environment's name, namespace and labels.
+fn environments(config: &Config, at: &ConfigAt<'_>, diagnostics: &mut Diagnostics) {
     for (name, environment) in &config.environments {
         let path = FieldPath::root().key("environments").key(name);
         if !names::is_dns_label(name, 63) {
@@ -243,17 +282,6 @@ pub fn settings(ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> Settings {
                 diagnostics.push(at(path.key("labels").key(key), Diagnostic::error(problem)));
             }
         }
-    }
-    if let Some((_, environment)) = ctx.environment {
-        labels.extend(environment.labels.clone());
-    }
-    Settings {
-        profiles,
-        presets,
-        flink_version,
-        time_zone: defaults.time_zone.clone(),
-        scaler_image,
-        labels,
     }
 }
 

@@ -262,127 +262,8 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
     let spec = &plan.spec;
     let name = plan.deployment_name(&slice.business);
     let labels = slice_labels(plan, stamp, &slice.business);
-    let (command, args) = engine_command(plan);
-
-    let mut requests = BTreeMap::new();
-    if let Some(resources) = &spec.resources {
-        if let Some(cpu) = &resources.cpu {
-            requests.insert("cpu".to_string(), Quantity(cpu.render()));
-        }
-        if let Some(memory) = &resources.memory {
-            requests.insert("memory".to_string(), Quantity(memory.clone()));
-        }
-    }
-    if spec.gpu.count > 0 {
-        requests.insert(
-            plan.gpu_resource.clone(),
-            Quantity(spec.gpu.count.to_string()),
-        );
-    }
-    let env = spec.hf_token_secret.as_ref().map(|secret| {
-        vec![EnvVar {
-            name: "HF_TOKEN".to_string(),
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: secret.name.clone(),
-                    key: secret.key.clone(),
-                    ..SecretKeySelector::default()
-                }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        }]
-    });
-    let mut mounts = vec![VolumeMount {
-        name: "dshm".to_string(),
-        mount_path: "/dev/shm".to_string(),
-        ..VolumeMount::default()
-    }];
-    let mut volumes = vec![Volume {
-        name: "dshm".to_string(),
-        empty_dir: Some(EmptyDirVolumeSource {
-            medium: Some("Memory".to_string()),
-            size_limit: Some(Quantity(plan.shm_size.clone())),
-        }),
-        ..Volume::default()
-    }];
-    if let Some(cache) = &spec.cache {
-        mounts.push(VolumeMount {
-            name: "model-cache".to_string(),
-            mount_path: CACHE_PATH.to_string(),
-            ..VolumeMount::default()
-        });
-        volumes.push(Volume {
-            name: "model-cache".to_string(),
-            persistent_volume_claim: cache.persistent_volume_claim.as_ref().map(|claim| {
-                PersistentVolumeClaimVolumeSource {
-                    claim_name: claim.clone(),
-                    ..PersistentVolumeClaimVolumeSource::default()
-                }
-            }),
-            empty_dir: cache.empty_dir.as_ref().map(|dir| EmptyDirVolumeSource {
-                size_limit: dir.size_limit.clone().map(Quantity),
-                ..EmptyDirVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
-    }
-    let probes = plan.release.probes();
-    let startup_period = u32::try_from(probes.startup_period).unwrap_or(10);
-    let startup_failures =
-        i32::try_from(plan.startup_seconds.div_ceil(startup_period).max(1)).unwrap_or(i32::MAX);
-    let container = Container {
-        name: spec.engine.as_str().to_string(),
-        image: Some(plan.image.clone()),
-        command: Some(command),
-        args: Some(args),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".to_string()),
-            container_port: i32::try_from(plan.port).unwrap_or(8000),
-            protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
-        }]),
-        env,
-        resources: Some(ResourceRequirements {
-            requests: Some(requests.clone()).filter(|r| !r.is_empty()),
-            limits: Some(requests).filter(|r| !r.is_empty()),
-            ..ResourceRequirements::default()
-        }),
-        volume_mounts: Some(mounts),
-        startup_probe: Some(health_probe(
-            probes.startup_period,
-            probes.startup_timeout,
-            startup_failures,
-        )),
-        readiness_probe: Some(health_probe(
-            probes.readiness.0,
-            probes.readiness.1,
-            probes.readiness.2,
-        )),
-        liveness_probe: Some(health_probe(
-            probes.liveness.0,
-            probes.liveness.1,
-            probes.liveness.2,
-        )),
-        lifecycle: (plan.pre_stop_seconds > 0).then(|| Lifecycle {
-            pre_stop: Some(LifecycleHandler {
-                exec: Some(ExecAction {
-                    command: Some(vec!["sleep".to_string(), plan.pre_stop_seconds.to_string()]),
-                }),
-                ..LifecycleHandler::default()
-            }),
-            ..Lifecycle::default()
-        }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
+    let (mounts, volumes) = volumes(plan);
+    let container = engine_container(plan, mounts);
     let mut tolerations = Vec::new();
     if spec.gpu.count > 0 {
         tolerations.push(Toleration {
@@ -478,6 +359,138 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
         }
     }
     value
+}
+
+/// The engine's container: its command line, GPU and resource requests, the token, the
+/// volumes' mounts, probes, drain and security context.
+fn engine_container(plan: &PoolPlan, mounts: Vec<VolumeMount>) -> Container {
+    let spec = &plan.spec;
+    let (command, args) = engine_command(plan);
+    let mut requests = BTreeMap::new();
+    if let Some(resources) = &spec.resources {
+        if let Some(cpu) = &resources.cpu {
+            requests.insert("cpu".to_string(), Quantity(cpu.render()));
+        }
+        if let Some(memory) = &resources.memory {
+            requests.insert("memory".to_string(), Quantity(memory.clone()));
+        }
+    }
+    if spec.gpu.count > 0 {
+        requests.insert(
+            plan.gpu_resource.clone(),
+            Quantity(spec.gpu.count.to_string()),
+        );
+    }
+    let env = spec.hf_token_secret.as_ref().map(|secret| {
+        vec![EnvVar {
+            name: "HF_TOKEN".to_string(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret.name.clone(),
+                    key: secret.key.clone(),
+                    ..SecretKeySelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        }]
+    });
+    let probes = plan.release.probes();
+    let startup_period = u32::try_from(probes.startup_period).unwrap_or(10);
+    let startup_failures =
+        i32::try_from(plan.startup_seconds.div_ceil(startup_period).max(1)).unwrap_or(i32::MAX);
+    Container {
+        name: spec.engine.as_str().to_string(),
+        image: Some(plan.image.clone()),
+        command: Some(command),
+        args: Some(args),
+        ports: Some(vec![ContainerPort {
+            name: Some("http".to_string()),
+            container_port: i32::try_from(plan.port).unwrap_or(8000),
+            protocol: Some("TCP".to_string()),
+            ..ContainerPort::default()
+        }]),
+        env,
+        resources: Some(ResourceRequirements {
+            requests: Some(requests.clone()).filter(|r| !r.is_empty()),
+            limits: Some(requests).filter(|r| !r.is_empty()),
+            ..ResourceRequirements::default()
+        }),
+        volume_mounts: Some(mounts),
+        startup_probe: Some(health_probe(
+            probes.startup_period,
+            probes.startup_timeout,
+            startup_failures,
+        )),
+        readiness_probe: Some(health_probe(
+            probes.readiness.0,
+            probes.readiness.1,
+            probes.readiness.2,
+        )),
+        liveness_probe: Some(health_probe(
+            probes.liveness.0,
+            probes.liveness.1,
+            probes.liveness.2,
+        )),
+        lifecycle: (plan.pre_stop_seconds > 0).then(|| Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                exec: Some(ExecAction {
+                    command: Some(vec!["sleep".to_string(), plan.pre_stop_seconds.to_string()]),
+                }),
+                ..LifecycleHandler::default()
+            }),
+            ..Lifecycle::default()
+        }),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_string()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    }
+}
+
+/// The pod's volumes and the engine's mounts of them: shared memory, then the model cache.
+fn volumes(plan: &PoolPlan) -> (Vec<VolumeMount>, Vec<Volume>) {
+    let spec = &plan.spec;
+    let mut mounts = vec![VolumeMount {
+        name: "dshm".to_string(),
+        mount_path: "/dev/shm".to_string(),
+        ..VolumeMount::default()
+    }];
+    let mut volumes = vec![Volume {
+        name: "dshm".to_string(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: Some("Memory".to_string()),
+            size_limit: Some(Quantity(plan.shm_size.clone())),
+        }),
+        ..Volume::default()
+    }];
+    if let Some(cache) = &spec.cache {
+        mounts.push(VolumeMount {
+            name: "model-cache".to_string(),
+            mount_path: CACHE_PATH.to_string(),
+            ..VolumeMount::default()
+        });
+        volumes.push(Volume {
+            name: "model-cache".to_string(),
+            persistent_volume_claim: cache.persistent_volume_claim.as_ref().map(|claim| {
+                PersistentVolumeClaimVolumeSource {
+                    claim_name: claim.clone(),
+                    ..PersistentVolumeClaimVolumeSource::default()
+                }
+            }),
+            empty_dir: cache.empty_dir.as_ref().map(|dir| EmptyDirVolumeSource {
+                size_limit: dir.size_limit.clone().map(Quantity),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+    }
+    (mounts, volumes)
 }
 
 fn disruption_budget(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
