@@ -137,7 +137,22 @@ pub struct Stamp<'a> {
     pub annotations: &'a BTreeMap<String, String>,
 }
 
-impl Stamp<'_> {
+impl<'a> Stamp<'a> {
+    /// The stamp of a spec named `name` from `source`.
+    pub fn new(
+        name: &'a str,
+        source: &'a str,
+        labels: &'a BTreeMap<String, String>,
+        annotations: &'a BTreeMap<String, String>,
+    ) -> Self {
+        Stamp {
+            part_of: name,
+            source,
+            labels,
+            annotations,
+        }
+    }
+
     pub fn labels(&self) -> BTreeMap<String, String> {
         let mut labels = self.labels.clone();
         labels.insert(MANAGED_BY.to_string(), "kiln".to_string());

@@ -32,6 +32,17 @@ pub struct Context<'a> {
     pub environment: Option<(&'a str, &'a crate::config::Environment)>,
 }
 
+/// `plan` unless its `problems` hold an error; the problems join `diagnostics` either way.
+pub fn unless_failed<P>(
+    plan: Option<P>,
+    problems: Diagnostics,
+    diagnostics: &mut Diagnostics,
+) -> Option<P> {
+    let failed = problems.has_errors();
+    diagnostics.extend(problems);
+    plan.filter(|_| !failed)
+}
+
 /// Where a spec's problems point: its file and document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {

@@ -13,12 +13,7 @@ use crate::kinds::model_pool::expand::{BUSINESS_LABEL, MODEL_LABEL};
 
 /// A BusinessService's Service: selector `{model, business}`, target port `http`.
 pub fn service(plan: &ServicePlan) -> Object {
-    let stamp = Stamp {
-        part_of: &plan.name,
-        source: &plan.source,
-        labels: &plan.labels,
-        annotations: &plan.annotations,
-    };
+    let stamp = Stamp::new(&plan.name, &plan.source, &plan.labels, &plan.annotations);
     let mut labels = stamp.labels();
     labels.insert(BUSINESS_LABEL.to_string(), plan.spec.business.clone());
     labels.insert(MODEL_LABEL.to_string(), plan.model_tag.clone());

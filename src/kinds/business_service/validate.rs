@@ -11,7 +11,9 @@ use crate::kinds::model_pool::validate::PoolPlan;
 use crate::names;
 use crate::parse::Located;
 use crate::path::FieldPath;
-use crate::validate::{Context, Settings, labels, namespace_or_error, resolve_namespace};
+use crate::validate::{
+    Context, Settings, labels, namespace_or_error, resolve_namespace, unless_failed,
+};
 
 /// Everything needed to render one BusinessService.
 #[derive(Debug, Clone)]
@@ -44,11 +46,7 @@ pub fn business_services(
     for located in services {
         let mut out = Diagnostics::new();
         let plan = business_service(ctx, settings, located, pools, plans, &mut out);
-        let failed = out.has_errors();
-        diagnostics.extend(out);
-        if let (Some(plan), false) = (plan, failed) {
-            result.push(plan);
-        }
+        result.extend(unless_failed(plan, out, diagnostics));
     }
     result
 }

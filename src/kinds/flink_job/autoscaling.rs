@@ -27,12 +27,7 @@ pub const FIELD_MANAGER: &str = "kiln-scaler";
 pub const SCALER_UID: i64 = 65_532;
 
 pub fn expand(plan: &FlinkPlan, scaler_image: &str) -> Vec<Object> {
-    let stamp = Stamp {
-        part_of: &plan.name,
-        source: &plan.source,
-        labels: &plan.labels,
-        annotations: &plan.annotations,
-    };
+    let stamp = Stamp::new(&plan.name, &plan.source, &plan.labels, &plan.annotations);
     let mut objects = Vec::new();
     if plan.mode.has_hpa() {
         objects.push(Object::new(

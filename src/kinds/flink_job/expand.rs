@@ -13,12 +13,7 @@ pub const KIND: &str = "FlinkDeployment";
 pub const MAIN_CONTAINER: &str = "flink-main-container";
 
 pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
-    let stamp = Stamp {
-        part_of: &plan.name,
-        source: &plan.source,
-        labels: &plan.labels,
-        annotations: &plan.annotations,
-    };
+    let stamp = Stamp::new(&plan.name, &plan.source, &plan.labels, &plan.annotations);
     let mut objects = Vec::new();
     let program = &plan.program;
     if let (JobType::Sql, Some(script)) = (plan.spec.job_type, &plan.sql_script) {

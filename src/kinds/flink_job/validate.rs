@@ -11,7 +11,7 @@ use super::sql;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::parse::Located;
 use crate::path::FieldPath;
-use crate::validate::{Context, Place, Settings, labels, namespace_or_error};
+use crate::validate::{Context, Place, Settings, labels, namespace_or_error, unless_failed};
 
 /// Everything needed to render one FlinkJob.
 #[derive(Debug, Clone)]
@@ -97,11 +97,7 @@ pub fn unique_flink_jobs(
                 seen.insert(key, plan.file);
             }
         }
-        let failed = problems.has_errors();
-        diagnostics.extend(problems);
-        if let (Some(plan), false) = (plan, failed) {
-            plans.push(plan);
-        }
+        plans.extend(unless_failed(plan, problems, diagnostics));
     }
     plans
 }

@@ -37,12 +37,7 @@ pub const KEDA_API_VERSION: &str = "keda.sh/v1alpha1";
 pub const POD_MONITOR_API_VERSION: &str = "monitoring.coreos.com/v1";
 
 pub fn expand(plan: &PoolPlan) -> Vec<Object> {
-    let stamp = Stamp {
-        part_of: &plan.name,
-        source: &plan.source,
-        labels: &plan.labels,
-        annotations: &plan.annotations,
-    };
+    let stamp = Stamp::new(&plan.name, &plan.source, &plan.labels, &plan.annotations);
     let object = |value: Value| Object::new(value, &plan.source, plan.file, plan.doc);
     let mut objects = Vec::new();
     for slice in &plan.slices {

@@ -10,7 +10,7 @@ use crate::kinds::model_pool::{Engine, ModelPoolSpec, PoolMetric};
 use crate::kinds::{AutoscalingEngine, ModelPool};
 use crate::parse::Located;
 use crate::path::FieldPath;
-use crate::validate::{Context, Place, Settings, labels, namespace_or_error};
+use crate::validate::{Context, Place, Settings, labels, namespace_or_error, unless_failed};
 
 /// The longest name of a Deployment (a DNS label, as its pods' names derive from it).
 pub const MAX_DEPLOYMENT_NAME: usize = 63;
@@ -149,11 +149,7 @@ pub fn model_pools(
                 tags.insert(key, (located, plan.name.clone()));
             }
         }
-        let failed = out.has_errors();
-        diagnostics.extend(out);
-        if !failed {
-            plans.push(plan);
-        }
+        plans.extend(unless_failed(Some(plan), out, diagnostics));
     }
     plans
 }
