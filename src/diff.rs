@@ -115,7 +115,7 @@ pub fn compare(
     for k in keys {
         let (b, h) = (base_map.get(k).copied(), head_map.get(k).copied());
         let (change, object) = match (b, h) {
-            (Some(b), Some(h)) if b.value == h.value => {
+            (Some(b), Some(h)) if tree(b) == tree(h) => {
                 summary.unchanged += 1;
                 continue;
             }
@@ -129,14 +129,14 @@ pub fn compare(
             ChangeKind::Removed => summary.removed += 1,
             ChangeKind::Changed => summary.changed += 1,
         }
-        let before = b.map(|o| yaml::to_string(&o.value)).unwrap_or_default();
-        let after = h.map(|o| yaml::to_string(&o.value)).unwrap_or_default();
+        let before = b.map(|o| yaml::to_string(tree(o))).unwrap_or_default();
+        let after = h.map(|o| yaml::to_string(tree(o))).unwrap_or_default();
         let diff = similar::TextDiff::from_lines(&before, &after)
             .unified_diff()
             .context_radius(context)
             .header("base", "head")
             .to_string();
-        notes.extend(object_notes(b.map(|o| &o.value), h.map(|o| &o.value)));
+        notes.extend(object_notes(b.map(tree), h.map(tree)));
         changes.push(Change {
             change,
             api_version: object.api_version().to_string(),
@@ -373,14 +373,21 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
     }
 }
 
+/// An object's tree. Both sides of a diff are rendered with [`crate::render::Keep::Values`],
+/// so every object has one; a frozen object would compare as `null`.
+fn tree(object: &Object) -> &Value {
+    static NONE: Value = Value::Null;
+    object.value().unwrap_or(&NONE)
+}
+
 /// Business capacity per pool: `production 2 → 1, unassigned 1 → 2`; an autoscaled slice
 /// shows its range (`production 2-6 → 2-8`), read from its ScaledObject or HPA.
 fn pool_notes(base: &[Object], head: &[Object]) -> Vec<Note> {
     fn capacity(objects: &[Object]) -> BTreeMap<(String, String), BTreeMap<String, String>> {
-        let is_pool = |o: &Object| o.value["metadata"]["labels"]["deployment-type"] == "model-pool";
+        let is_pool = |o: &Object| tree(o)["metadata"]["labels"]["deployment-type"] == "model-pool";
         let mut ranges: BTreeMap<(&str, &str), String> = BTreeMap::new();
         for o in objects.iter().filter(|o| is_pool(o)) {
-            let spec = &o.value["spec"];
+            let spec = &tree(o)["spec"];
             let range = match o.kind() {
                 "ScaledObject" => (&spec["minReplicaCount"], &spec["maxReplicaCount"]),
                 "HorizontalPodAutoscaler" => (&spec["minReplicas"], &spec["maxReplicas"]),
@@ -397,13 +404,13 @@ fn pool_notes(base: &[Object], head: &[Object]) -> Vec<Note> {
             .iter()
             .filter(|o| o.kind() == "Deployment" && is_pool(o))
         {
-            let labels = &o.value["metadata"]["labels"];
+            let labels = &tree(o)["metadata"]["labels"];
             let pool = labels["app.kubernetes.io/part-of"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
             let business = labels["business"].as_str().unwrap_or_default().to_string();
-            let replicas = match o.value["spec"]["replicas"].as_u64() {
+            let replicas = match tree(o)["spec"]["replicas"].as_u64() {
                 Some(n) => n.to_string(),
                 None => ranges
                     .get(&(o.namespace(), o.name()))

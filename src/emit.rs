@@ -15,7 +15,6 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::expand::Object;
 use crate::path::FieldPath;
-use crate::yaml;
 
 const KIND_ORDER: [&str; 11] = [
     "Namespace",
@@ -124,10 +123,7 @@ pub fn yaml_stream(objects: &[Object]) -> String {
     let mut out = String::new();
     for object in objects {
         out.push_str("---\n");
-        match object.yaml() {
-            Some(text) => out.push_str(text),
-            None => out.push_str(&yaml::to_string(&object.value)),
-        }
+        out.push_str(&object.yaml().unwrap_or_default());
     }
     out
 }
@@ -137,7 +133,7 @@ pub fn json_list(objects: &[Object]) -> String {
     let list = serde_json::json!({
         "apiVersion": "v1",
         "kind": "List",
-        "items": objects.iter().map(|o| o.value.clone()).collect::<Vec<Value>>(),
+        "items": objects.iter().filter_map(Object::value).collect::<Vec<&Value>>(),
     });
     let mut text = serde_json::to_string_pretty(&list).unwrap_or_default();
     text.push('\n');
@@ -188,11 +184,12 @@ pub fn folder_files(
     for object in objects {
         let name = file_name(object, format);
         let text = match format {
-            Format::Yaml => object
-                .yaml()
-                .map_or_else(|| yaml::to_string(&object.value), str::to_string),
+            Format::Yaml => object.yaml().unwrap_or_default().into_owned(),
             Format::Json => {
-                let mut t = serde_json::to_string_pretty(&object.value).unwrap_or_default();
+                let mut t = object
+                    .value()
+                    .and_then(|v| serde_json::to_string_pretty(v).ok())
+                    .unwrap_or_default();
                 t.push('\n');
                 t
             }

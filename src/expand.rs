@@ -21,14 +21,21 @@ pub const SOURCE_ANNOTATION: &str = "kiln.dev/source";
 /// so a large repository never holds all its objects as trees at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
-    /// `Value::Null` once frozen.
-    pub value: Value,
     /// Root-relative path of the spec or manifest file(s) it came from.
     pub source: String,
     /// Index of the source file and document, for diagnostics.
     pub file: usize,
     pub doc: usize,
-    frozen: Option<Box<Frozen>>,
+    body: Body,
+}
+
+/// What an object holds: its tree until it is final, then only what the caller keeps.
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    /// The tree, open to patches (and kept for JSON output and diffs).
+    Tree(Value),
+    /// Final: the identity, and the YAML text when the caller writes YAML.
+    Frozen(Box<Frozen>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,25 +58,47 @@ fn metadata_field<'a>(value: &'a Value, key: &str) -> &'a str {
 impl Object {
     pub fn new(value: Value, source: &str, file: usize, doc: usize) -> Self {
         Object {
-            value,
             source: source.to_string(),
             file,
             doc,
-            frozen: None,
+            body: Body::Tree(value),
         }
     }
 
-    /// Keep the identity (and the YAML text, with `yaml`) and drop the value.
-    pub fn freeze(&mut self, yaml: bool) {
-        if self.frozen.is_some() {
-            return;
+    /// The tree; None once frozen.
+    pub fn value(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Tree(value) => Some(value),
+            Body::Frozen(_) => None,
         }
-        let value = std::mem::take(&mut self.value);
-        self.frozen = Some(Box::new(Frozen {
-            kind: field(&value, "kind").to_string(),
-            api_version: field(&value, "apiVersion").to_string(),
-            namespace: metadata_field(&value, "namespace").to_string(),
-            name: metadata_field(&value, "name").to_string(),
+    }
+
+    /// The tree, to patch; None once frozen.
+    pub fn value_mut(&mut self) -> Option<&mut Value> {
+        match &mut self.body {
+            Body::Tree(value) => Some(value),
+            Body::Frozen(_) => None,
+        }
+    }
+
+    /// The tree; None once frozen.
+    pub fn into_value(self) -> Option<Value> {
+        match self.body {
+            Body::Tree(value) => Some(value),
+            Body::Frozen(_) => None,
+        }
+    }
+
+    /// Keep the identity (and the YAML text, with `yaml`) and drop the tree.
+    pub fn freeze(&mut self, yaml: bool) {
+        let Body::Tree(value) = &self.body else {
+            return;
+        };
+        let frozen = Frozen {
+            kind: field(value, "kind").to_string(),
+            api_version: field(value, "apiVersion").to_string(),
+            namespace: metadata_field(value, "namespace").to_string(),
+            name: metadata_field(value, "name").to_string(),
             yaml: yaml.then(|| {
                 // Written into this thread's scratch buffer and kept as an exact copy: no
                 // growth slack is kept until the end (an allocator may keep up to half of a
@@ -79,30 +108,54 @@ impl Object {
                 }
                 SCRATCH.with_borrow_mut(|scratch| {
                     scratch.clear();
-                    crate::yaml::write(&value, scratch);
+                    crate::yaml::write(value, scratch);
                     scratch.as_str().to_owned()
                 })
             }),
-        }));
+        };
+        self.body = Body::Frozen(Box::new(frozen));
     }
 
-    /// The YAML text of a frozen object, when it was kept.
-    pub fn yaml(&self) -> Option<&str> {
-        self.frozen.as_ref().and_then(|f| f.yaml.as_deref())
+    /// The object as a YAML document: the text kept when it was frozen, or its tree
+    /// written now; None for an object frozen to its identity only.
+    pub fn yaml(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match &self.body {
+            Body::Tree(value) => Some(std::borrow::Cow::Owned(crate::yaml::to_string(value))),
+            Body::Frozen(frozen) => frozen.yaml.as_deref().map(std::borrow::Cow::Borrowed),
+        }
+    }
+
+    /// The length of the YAML text kept when it was frozen (0 for a tree).
+    pub fn kept_yaml_len(&self) -> usize {
+        match &self.body {
+            Body::Frozen(frozen) => frozen.yaml.as_ref().map_or(0, String::len),
+            Body::Tree(_) => 0,
+        }
+    }
+
+    fn frozen(&self) -> Option<&Frozen> {
+        match &self.body {
+            Body::Frozen(frozen) => Some(frozen),
+            Body::Tree(_) => None,
+        }
+    }
+
+    fn tree_field(&self, key: &str) -> &str {
+        self.value().map_or("", |v| field(v, key))
+    }
+
+    fn tree_metadata(&self, key: &str) -> &str {
+        self.value().map_or("", |v| metadata_field(v, key))
     }
 
     pub fn kind(&self) -> &str {
-        match &self.frozen {
-            Some(f) => &f.kind,
-            None => field(&self.value, "kind"),
-        }
+        self.frozen()
+            .map_or_else(|| self.tree_field("kind"), |f| &f.kind)
     }
 
     pub fn api_version(&self) -> &str {
-        match &self.frozen {
-            Some(f) => &f.api_version,
-            None => field(&self.value, "apiVersion"),
-        }
+        self.frozen()
+            .map_or_else(|| self.tree_field("apiVersion"), |f| &f.api_version)
     }
 
     /// API group (`""` for the core group).
@@ -111,17 +164,13 @@ impl Object {
     }
 
     pub fn name(&self) -> &str {
-        match &self.frozen {
-            Some(f) => &f.name,
-            None => metadata_field(&self.value, "name"),
-        }
+        self.frozen()
+            .map_or_else(|| self.tree_metadata("name"), |f| &f.name)
     }
 
     pub fn namespace(&self) -> &str {
-        match &self.frozen {
-            Some(f) => &f.namespace,
-            None => metadata_field(&self.value, "namespace"),
-        }
+        self.frozen()
+            .map_or_else(|| self.tree_metadata("namespace"), |f| &f.namespace)
     }
 }
 

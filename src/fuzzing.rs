@@ -152,7 +152,11 @@ pub fn render(text: &str) {
                 "frozen render differs"
             );
         }
-        let _: Vec<Value> = outcome.objects.into_iter().map(|o| o.value).collect();
+        let _: Vec<Value> = outcome
+            .objects
+            .into_iter()
+            .filter_map(crate::expand::Object::into_value)
+            .collect();
     }
 }
 

@@ -405,8 +405,10 @@ impl Work<'_> {
             }
             // Finish this unit's objects at once, so only one unit's trees are alive.
             for object in &mut objects[first..] {
-                if !tally.is_empty() {
-                    tally.apply(&mut object.value, None, |v| describe(v, None));
+                if !tally.is_empty()
+                    && let Some(value) = object.value_mut()
+                {
+                    tally.apply(value, None, |v| describe(v, None));
                 }
                 match self.keep {
                     Keep::Values => {}

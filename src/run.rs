@@ -207,17 +207,17 @@ fn write_objects(objects: &[crate::expand::Object], format: Format) -> i32 {
     let stdout = io::stdout().lock();
     widen_pipe(
         &stdout,
-        objects.iter().filter_map(|o| o.yaml()).map(str::len).sum(),
+        objects
+            .iter()
+            .map(crate::expand::Object::kept_yaml_len)
+            .sum(),
     );
     let mut stdout = io::BufWriter::with_capacity(1 << 16, stdout);
     let result = objects
         .iter()
         .try_for_each(|object| {
             stdout.write_all(b"---\n")?;
-            match object.yaml() {
-                Some(text) => stdout.write_all(text.as_bytes()),
-                None => stdout.write_all(crate::yaml::to_string(&object.value).as_bytes()),
-            }
+            stdout.write_all(object.yaml().unwrap_or_default().as_bytes())
         })
         .and_then(|()| stdout.flush());
     match result {
@@ -346,8 +346,6 @@ fn render_and_write(args: &RenderArgs) -> i32 {
     if args.timings {
         print_timings(&timings);
     }
-    // The process ends now: freeing every object one by one would only cost time.
-    std::mem::forget(outcome);
     code
 }
 
@@ -710,8 +708,7 @@ fn diff_command(args: &DiffArgs) -> i32 {
             None
         };
     let mut reports = Vec::new();
-    let count = environments.len();
-    for (index, environment) in environments.into_iter().enumerate() {
+    for environment in environments {
         let new_on_head = matches!((&base_environments, &environment),
             (Some(names), Some(env)) if !names.contains(env));
         let base_side = (!new_on_head).then_some((base_root.as_path(), base_name.as_str()));
@@ -726,10 +723,6 @@ fn diff_command(args: &DiffArgs) -> i32 {
             args.context,
             environment,
         ));
-        if index + 1 == count {
-            // Only output is left: freeing every tree of both renders would only cost time.
-            std::mem::forget((base, head));
-        }
     }
     let changed = reports.iter().any(diff::Report::has_changes);
     let heading = |r: &diff::Report| {
@@ -908,9 +901,7 @@ fn argocd_generate() -> i32 {
         );
         return EXIT_INVALID;
     }
-    let code = write_objects(&outcome.objects, Format::Yaml);
-    std::mem::forget(outcome);
-    code
+    write_objects(&outcome.objects, Format::Yaml)
 }
 
 /// `kiln argocd params`: the parameter announcements, from kiln.yaml in the current folder.

@@ -271,9 +271,9 @@ fn drain_follows_the_engine_release() {
         let pod = &outcome
             .objects
             .iter()
-            .find(|o| o.value["kind"] == "Deployment")
-            .expect("a Deployment")
-            .value["spec"]["template"]["spec"];
+            .filter_map(|o| o.value())
+            .find(|v| v["kind"] == "Deployment")
+            .expect("a Deployment")["spec"]["template"]["spec"];
         let args: Vec<&str> = pod["containers"][0]["args"]
             .as_array()
             .unwrap()
@@ -322,7 +322,7 @@ proptest! {
             return Ok(());
         }
         prop_assert!(asked <= f64::from(replicas), "accepted although {asked} > {replicas}");
-        let deployments: Vec<&Value> = outcome.objects.iter().map(|o| &o.value).filter(|v| v["kind"] == "Deployment").collect();
+        let deployments: Vec<&Value> = outcome.objects.iter().filter_map(|o| o.value()).filter(|v| v["kind"] == "Deployment").collect();
         let total: u64 = deployments.iter().map(|d| d["spec"]["replicas"].as_u64().unwrap()).sum();
         prop_assert_eq!(total, u64::from(replicas));
         let slice = |business: &str| {
