@@ -261,27 +261,17 @@ fn in_process_child(root: &Path, runs: usize) {
         ..Options::default()
     };
     // The rendered objects as trees, for the floor's serialization.
-    let (sources, diagnostics) = render::load(&root, &Options::default()).unwrap();
-    let values = render::render(
-        sources,
-        diagnostics,
-        &DiskFiles::new(root.clone()),
-        &Options::default(),
-    );
+    let loaded = render::load(&root, &Options::default()).unwrap();
+    let values = render::render(loaded, &DiskFiles::new(root.clone()), &Options::default());
     let mut totals = Vec::new();
     let mut floors = Vec::new();
     let mut stages: Vec<Vec<(String, Duration)>> = Vec::new();
     let mut objects = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let (sources, diagnostics) = render::load(&root, &yaml_only).unwrap();
+        let files = render::load(&root, &yaml_only).unwrap();
         let loaded = started.elapsed();
-        let outcome = render::render(
-            sources,
-            diagnostics,
-            &DiskFiles::new(root.clone()),
-            &yaml_only,
-        );
+        let outcome = render::render(files, &DiskFiles::new(root.clone()), &yaml_only);
         assert!(!outcome.has_errors(), "{:?}", outcome.diagnostics.first());
         let rendered = started.elapsed();
         let text = emit::yaml_stream(&outcome.objects);
@@ -296,7 +286,7 @@ fn in_process_child(root: &Path, runs: usize) {
 
         // The floor: read and parse the same inputs, serialize the same output.
         let started = Instant::now();
-        let (sources, _) = render::load(&root, &yaml_only).unwrap();
+        let sources = render::load(&root, &yaml_only).unwrap().sources;
         std::hint::black_box(halves(&sources, |part| {
             part.iter()
                 .map(|s| yaml::parse_documents(&s.text).unwrap().len())

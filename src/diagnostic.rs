@@ -235,7 +235,7 @@ pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// All diagnostics of a run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
 }

@@ -138,14 +138,22 @@ pub fn render(text: &str) {
             keep: Keep::Yaml,
             ..options.clone()
         };
-        let outcome = render::render(sources.clone(), Diagnostics::new(), &OneSqlFile, &options);
+        let outcome = render::render(
+            render::Loaded::from_sources(sources.clone(), Diagnostics::new()),
+            &OneSqlFile,
+            &options,
+        );
         if !outcome.has_errors() {
             let text = emit::yaml_stream(&outcome.objects);
             let _ = emit::json_list(&outcome.objects);
             let report = status::report(&outcome.flink_plans, &outcome.pool_plans);
             let _ = status::table(&report);
             // Objects frozen as they are made give the same text as objects kept whole.
-            let again = render::render(sources, Diagnostics::new(), &OneSqlFile, &frozen);
+            let again = render::render(
+                render::Loaded::from_sources(sources, Diagnostics::new()),
+                &OneSqlFile,
+                &frozen,
+            );
             assert_eq!(
                 text,
                 emit::yaml_stream(&again.objects),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::emit;
 use crate::expand::{MANAGED_BY, Object, SOURCE_ANNOTATION};
@@ -75,6 +76,8 @@ pub struct Outcome {
     pub pool_plans: Vec<PoolPlan>,
     pub service_plans: Vec<ServicePlan>,
     pub spec_count: usize,
+    /// kiln.yaml as the render read it.
+    pub config: Config,
     /// Time spent per stage, in order (for the benchmark's profile).
     pub timings: Vec<(&'static str, Duration)>,
 }
@@ -106,39 +109,85 @@ impl Outcome {
     }
 }
 
+/// A kiln root as read: its files (`sources[0]` is kiln.yaml), the loader's diagnostics, and
+/// kiln.yaml parsed, once: the loader needs its `exclude` and `output`, the render the rest.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub sources: Vec<SourceFile>,
+    pub diagnostics: Diagnostics,
+    pub config: ConfigRead,
+}
+
+/// kiln.yaml parsed, with its own problems.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigRead {
+    pub config: Config,
+    /// Its document, for locating diagnostics (None when the file is empty or unreadable).
+    pub doc: Option<Located<()>>,
+    pub diagnostics: Diagnostics,
+}
+
+impl ConfigRead {
+    pub fn parse(file: &SourceFile) -> ConfigRead {
+        let mut diagnostics = Diagnostics::new();
+        let (config, doc) = parse::parse_config(file, 0, &mut diagnostics);
+        ConfigRead {
+            config,
+            doc,
+            diagnostics,
+        }
+    }
+}
+
+impl Loaded {
+    /// Files read elsewhere (tests, fuzzing, a revision in memory): kiln.yaml is parsed here.
+    pub fn from_sources(sources: Vec<SourceFile>, diagnostics: Diagnostics) -> Loaded {
+        let config = sources.first().map(ConfigRead::parse).unwrap_or_default();
+        Loaded {
+            sources,
+            diagnostics,
+            config,
+        }
+    }
+}
+
 /// Read a kiln root from disk: kiln.yaml first (for `exclude` and `output`), then the tree.
-/// `sources[0]` is kiln.yaml.
-pub fn load(root: &Path, options: &Options) -> Result<(Vec<SourceFile>, Diagnostics), UsageError> {
+pub fn load(root: &Path, options: &Options) -> Result<Loaded, UsageError> {
     let mut diagnostics = Diagnostics::new();
     let config_file = match load::read_config(root) {
         Ok(file) => file,
         Err(d) => {
             diagnostics.push(d);
-            return Ok((Vec::new(), diagnostics));
+            return Ok(Loaded {
+                diagnostics,
+                ..Loaded::default()
+            });
         }
     };
-    let mut scratch = Diagnostics::new();
-    let (config, _) = parse::parse_config(&config_file, 0, &mut scratch);
+    let config = ConfigRead::parse(&config_file);
     let mut walk = WalkOptions {
-        exclude: config.exclude.clone(),
+        exclude: config.config.exclude.clone(),
         ..WalkOptions::default()
     };
-    walk.skip.extend(config.output.clone());
+    walk.skip.extend(config.config.output.clone());
     walk.skip.extend(options.output_folder.clone());
     let (mut files, problems) = load::read_tree(root, &walk);
     diagnostics.extend(problems);
     files.insert(0, config_file);
-    Ok((files, diagnostics))
+    Ok(Loaded {
+        sources: files,
+        diagnostics,
+        config,
+    })
 }
 
 /// Render in memory. `sources[0]` is kiln.yaml; `load_diagnostics` are the loader's.
-pub fn render(
-    sources: Vec<SourceFile>,
-    load_diagnostics: Diagnostics,
-    files: &dyn Files,
-    options: &Options,
-) -> Outcome {
-    let mut diagnostics = load_diagnostics;
+pub fn render(loaded: Loaded, files: &dyn Files, options: &Options) -> Outcome {
+    let Loaded {
+        sources,
+        mut diagnostics,
+        config,
+    } = loaded;
     if sources.is_empty() {
         return finish(Outcome::default(), diagnostics);
     }
@@ -146,13 +195,12 @@ pub fn render(
 
     // Parse everything first.
     let mut parsed = Parsed::default();
-    let errors_before = diagnostics.error_count();
-    let (config, config_doc) = parse::parse_config(&sources[0], 0, &mut diagnostics);
     // An unreadable kiln.yaml leaves only defaults; judging specs by them would bury the real
     // error under cascades ("no namespace", "no image"), so specs are then only parsed.
-    let config_readable = diagnostics.error_count() == errors_before;
-    parsed.config = config;
-    parsed.config_doc = config_doc;
+    let config_readable = !config.diagnostics.has_errors();
+    diagnostics.extend(config.diagnostics);
+    parsed.config = config.config;
+    parsed.config_doc = config.doc;
     // Files parse independently: on several threads for a large repository, merged in file
     // order.
     let chunks = parallel(options.threads, &sources[1..], |offset, files| {
@@ -291,6 +339,7 @@ pub fn render(
             pool_plans,
             service_plans,
             spec_count,
+            config: parsed.config,
             timings: Vec::new(),
         },
         diagnostics,

@@ -244,7 +244,95 @@ fn kube_version(text: Option<&str>) -> Result<Option<KubeVersion>, String> {
     text.map(KubeVersion::parse).transpose()
 }
 
-/// Load and render a root; `Err` is a usage error already printed (its exit code).
+/// A root read from disk, to render once or per environment.
+struct Root {
+    path: PathBuf,
+    loaded: render::Loaded,
+    options: Options,
+    read: std::time::Duration,
+}
+
+impl Root {
+    /// Find and read the root at `path`; `Err` is a usage error already printed (its exit
+    /// code).
+    fn load(
+        path: &Path,
+        kube_version: Option<KubeVersion>,
+        output: Option<&Path>,
+        keep: Keep,
+    ) -> Result<Root, i32> {
+        let root = load::find_root(path).map_err(usage_error)?;
+        let options = Options {
+            fallback_namespace: std::env::var(ENV_APP_NAMESPACE)
+                .ok()
+                .filter(|s| !s.is_empty()),
+            kube_version,
+            output_folder: output.and_then(|o| output_inside(&root, o)),
+            keep,
+            ..Options::default()
+        };
+        let reading = Instant::now();
+        let loaded = render::load(&root, &options).map_err(usage_error)?;
+        Ok(Root {
+            path: root,
+            loaded,
+            options,
+            read: reading.elapsed(),
+        })
+    }
+
+    /// kiln.yaml's environment names.
+    fn environment_names(&self) -> Vec<String> {
+        self.loaded
+            .config
+            .config
+            .environments
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Render for `environment` (None: kiln.yaml's default).
+    fn render(&self, environment: Option<&str>) -> Outcome {
+        let options = Options {
+            environment: environment.map(str::to_string),
+            ..self.options.clone()
+        };
+        let files = DiskFiles::new(self.path.clone());
+        let mut outcome = render::render(self.loaded.clone(), &files, &options);
+        outcome.timings.insert(0, ("read files", self.read));
+        outcome
+    }
+
+    /// Render for each environment, in order; the last render takes the files over.
+    fn render_each(self, environments: Vec<Option<String>>) -> Vec<(Option<String>, Outcome)> {
+        let mut outcomes = Vec::with_capacity(environments.len());
+        let mut environments = environments.into_iter().peekable();
+        while let Some(environment) = environments.next() {
+            if environments.peek().is_none() {
+                let outcome = self.render_once(environment.as_deref());
+                outcomes.push((environment, outcome));
+                break;
+            }
+            let outcome = self.render(environment.as_deref());
+            outcomes.push((environment, outcome));
+        }
+        outcomes
+    }
+
+    /// Render once, taking the files over (no copy).
+    fn render_once(self, environment: Option<&str>) -> Outcome {
+        let options = Options {
+            environment: environment.map(str::to_string),
+            ..self.options
+        };
+        let mut outcome = render::render(self.loaded, &DiskFiles::new(self.path), &options);
+        outcome.timings.insert(0, ("read files", self.read));
+        outcome
+    }
+}
+
+/// Load and render a root once; `Err` is a usage error already printed (its exit code).
 fn render_root(
     path: &Path,
     environment: Option<&str>,
@@ -252,24 +340,7 @@ fn render_root(
     output: Option<&Path>,
     keep: Keep,
 ) -> Result<Outcome, i32> {
-    let root = load::find_root(path).map_err(usage_error)?;
-    let output_folder = output.and_then(|o| output_inside(&root, o));
-    let options = Options {
-        fallback_namespace: std::env::var(ENV_APP_NAMESPACE)
-            .ok()
-            .filter(|s| !s.is_empty()),
-        kube_version,
-        output_folder,
-        environment: environment.map(str::to_string),
-        keep,
-        threads: None,
-    };
-    let reading = Instant::now();
-    let (sources, diagnostics) = render::load(&root, &options).map_err(usage_error)?;
-    let read = reading.elapsed();
-    let mut outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
-    outcome.timings.insert(0, ("read files", read));
-    Ok(outcome)
+    Ok(Root::load(path, kube_version, output, keep)?.render_once(environment))
 }
 
 /// The output folder relative to the root, when it lies inside it (so it is not read).
@@ -357,7 +428,7 @@ fn write_output_folder(args: &RenderArgs, outcome: &Outcome, format: Format) -> 
     };
     let dir = match args.output.clone() {
         Some(dir) => dir,
-        None => match configured_output(&root) {
+        None => match configured_output(&root, &outcome.config) {
             Some(Ok(dir)) => dir,
             Some(Err(message)) => return usage_error(message),
             None => {
@@ -410,11 +481,11 @@ fn print_timings(timings: &[(&'static str, std::time::Duration)]) {
 
 /// The output folder kiln.yaml names, as a path; an error when one of its folders (or the
 /// output folder itself) is a symbolic link, which could lead the write out of the root.
-fn configured_output(root: &Path) -> Option<Result<PathBuf, String>> {
-    let file = load::read_config(root).ok()?;
-    let mut scratch = crate::diagnostic::Diagnostics::new();
-    let (config, _) = crate::parse::parse_config(&file, 0, &mut scratch);
-    let output = config.output?;
+fn configured_output(
+    root: &Path,
+    config: &crate::config::Config,
+) -> Option<Result<PathBuf, String>> {
+    let output = config.output.as_deref()?;
     let mut path = root.to_path_buf();
     for part in output.split('/') {
         path.push(part);
@@ -461,31 +532,20 @@ fn report(mut outcome: Outcome, environment: Option<String>, strict: bool) -> Re
 }
 
 /// Environment names of the root's kiln.yaml (empty when it has none or cannot be read).
-fn environment_names(path: &Path) -> Result<Vec<String>, i32> {
-    let root = load::find_root(path).map_err(usage_error)?;
-    let Ok(file) = load::read_config(&root) else {
-        return Ok(Vec::new());
-    };
-    let mut scratch = crate::diagnostic::Diagnostics::new();
-    let (config, _) = crate::parse::parse_config(&file, 0, &mut scratch);
-    Ok(config.environments.into_keys().collect())
-}
-
-/// The environments `-e`/`--all-envs` select for the root at `path`: every one of its
-/// kiln.yaml (or the default when it has none), or the one named (`None`: the default).
+/// The environments `-e`/`--all-envs` select among `names` (kiln.yaml's): every one (or the
+/// default when there is none), or the one named (`None`: the default).
 fn selected_environments(
     selection: &crate::cli::Environments,
-    path: &Path,
-) -> Result<Vec<Option<String>>, i32> {
+    names: Vec<String>,
+) -> Vec<Option<String>> {
     if !selection.all_envs {
-        return Ok(vec![selection.env.clone()]);
+        return vec![selection.env.clone()];
     }
-    let names = environment_names(path)?;
-    Ok(if names.is_empty() {
+    if names.is_empty() {
         vec![None]
     } else {
         names.into_iter().map(Some).collect()
-    })
+    }
 }
 
 fn check_command(args: &CheckArgs) -> i32 {
@@ -493,23 +553,16 @@ fn check_command(args: &CheckArgs) -> i32 {
         Ok(v) => v,
         Err(e) => return usage_error(e),
     };
-    let environments = match selected_environments(&args.environments, &args.path) {
-        Ok(environments) => environments,
+    let root = match Root::load(&args.path, kube, None, Keep::Identities) {
+        Ok(root) => root,
         Err(code) => return code,
     };
-    let mut reports = Vec::new();
-    for environment in environments {
-        match render_root(
-            &args.path,
-            environment.as_deref(),
-            kube,
-            None,
-            Keep::Identities,
-        ) {
-            Ok(outcome) => reports.push(report(outcome, environment, args.strict)),
-            Err(code) => return code,
-        }
-    }
+    let environments = selected_environments(&args.environments, root.environment_names());
+    let reports: Vec<Report> = root
+        .render_each(environments)
+        .into_iter()
+        .map(|(environment, outcome)| report(outcome, environment, args.strict))
+        .collect();
     let ok = reports.iter().all(|r| r.ok);
     match args.format {
         ReportFormat::Json => {
@@ -595,42 +648,47 @@ fn in_memory_folder() -> Option<&'static Path> {
     None
 }
 
-/// Why one side of a diff did not render.
-enum SideError {
-    Usage(String),
-    Invalid(Vec<Diagnostic>),
+/// Why one side of a diff did not render: its errors.
+struct SideError(Vec<Diagnostic>);
+
+/// Read one side of a diff: None when the app does not exist on this side (yet, or any
+/// more), so nothing renders there.
+fn load_side(root: &Path) -> Result<Option<Root>, String> {
+    if !root.join(load::CONFIG_FILE).is_file() {
+        return Ok(None);
+    }
+    let path = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let options = Options::default();
+    let loaded = render::load(&path, &options).map_err(|e| e.to_string())?;
+    Ok(Some(Root {
+        path,
+        loaded,
+        options,
+        read: std::time::Duration::ZERO,
+    }))
 }
 
-/// Render one side of a diff (`None`: the app does not exist on this side).
-fn render_side(root: &Path, environment: Option<&str>) -> Result<Outcome, SideError> {
-    if !root.join(load::CONFIG_FILE).is_file() {
-        // The app does not exist on this side yet (or any more): nothing rendered.
+/// Render one side of a diff for `environment` (nothing where the app does not exist).
+fn render_side(side: Option<&Root>, environment: Option<&str>) -> Result<Outcome, SideError> {
+    let Some(side) = side else {
         return Ok(Outcome::default());
-    }
-    let options = Options {
-        environment: environment.map(str::to_string),
-        ..Options::default()
     };
-    let root = std::fs::canonicalize(root)
-        .map_err(|e| SideError::Usage(format!("{}: {e}", root.display())))?;
-    let (sources, diagnostics) =
-        render::load(&root, &options).map_err(|e| SideError::Usage(e.to_string()))?;
-    let outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
+    let outcome = side.render(environment);
     if outcome.has_errors() {
-        return Err(SideError::Invalid(outcome.diagnostics));
+        return Err(SideError(outcome.diagnostics));
     }
     Ok(outcome)
 }
 
 /// Render both sides at once (they are independent); an error is printed with its side's
-/// name, the base's first.
+/// name, the base's first. `base` is None for an environment the base does not have.
 fn render_sides(
-    base: Option<(&Path, &str)>,
-    head: (&Path, &str),
+    base: Option<(Option<&Root>, &str)>,
+    head: (Option<&Root>, &str),
     environment: Option<&str>,
 ) -> Result<(Outcome, Outcome), i32> {
     let (base_result, head_result) = std::thread::scope(|scope| {
-        let base = scope.spawn(|| base.map(|(root, _)| render_side(root, environment)));
+        let base = scope.spawn(|| base.map(|(side, _)| render_side(side, environment)));
         let head = render_side(head.0, environment);
         (
             base.join()
@@ -638,13 +696,10 @@ fn render_sides(
             head,
         )
     });
-    let report = |side: &str, error: SideError| match error {
-        SideError::Usage(message) => usage_error(format!("the {side}: {message}")),
-        SideError::Invalid(diagnostics) => {
-            eprintln!("kiln: the {side} does not render:");
-            print_diagnostics(&diagnostics);
-            EXIT_USAGE
-        }
+    let report = |side: &str, SideError(diagnostics): SideError| {
+        eprintln!("kiln: the {side} does not render:");
+        print_diagnostics(&diagnostics);
+        EXIT_USAGE
     };
     let base = match (base_result, base) {
         (Some(Err(e)), Some((_, side))) => return Err(report(side, e)),
@@ -688,35 +743,41 @@ fn diff_command(args: &DiffArgs) -> i32 {
         },
         None => root.clone(),
     };
-    let environments = match selected_environments(&args.environments, &head_root) {
-        Ok(environments) => environments,
-        Err(code) => return code,
-    };
     let base_name = format!("base ({})", args.base);
     let head_name = args.head.as_ref().map_or_else(
         || "head (working tree)".to_string(),
         |h| format!("head ({h})"),
     );
+    let (base_side, head_side) = match (load_side(&base_root), load_side(&head_root)) {
+        (Err(e), _) => return usage_error(format!("the {base_name}: {e}")),
+        (_, Err(e)) => return usage_error(format!("the {head_name}: {e}")),
+        (Ok(base), Ok(head)) => (base, head),
+    };
+    let environments = selected_environments(
+        &args.environments,
+        head_side
+            .as_ref()
+            .map(Root::environment_names)
+            .unwrap_or_default(),
+    );
     // With --all-envs, an environment the base does not have yet compares against nothing.
-    let base_environments =
-        if args.environments.all_envs && base_root.join(load::CONFIG_FILE).is_file() {
-            match environment_names(&base_root) {
-                Ok(names) => Some(names),
-                Err(code) => return code,
-            }
-        } else {
-            None
-        };
+    let base_environments = base_side
+        .as_ref()
+        .filter(|_| args.environments.all_envs)
+        .map(Root::environment_names);
     let mut reports = Vec::new();
     for environment in environments {
         let new_on_head = matches!((&base_environments, &environment),
             (Some(names), Some(env)) if !names.contains(env));
-        let base_side = (!new_on_head).then_some((base_root.as_path(), base_name.as_str()));
-        let (base, head) =
-            match render_sides(base_side, (&head_root, &head_name), environment.as_deref()) {
-                Ok(sides) => sides,
-                Err(code) => return code,
-            };
+        let base = (!new_on_head).then_some((base_side.as_ref(), base_name.as_str()));
+        let (base, head) = match render_sides(
+            base,
+            (head_side.as_ref(), &head_name),
+            environment.as_deref(),
+        ) {
+            Ok(sides) => sides,
+            Err(code) => return code,
+        };
         reports.push(diff::compare(
             &base.objects,
             &head.objects,
@@ -867,11 +928,11 @@ fn argocd_generate() -> i32 {
         keep: Keep::Yaml,
         threads: None,
     };
-    let (sources, diagnostics) = match render::load(&root, &options) {
+    let loaded = match render::load(&root, &options) {
         Ok(loaded) => loaded,
         Err(e) => return usage_error(e),
     };
-    let mut outcome = render::render(sources, diagnostics, &DiskFiles::new(root), &options);
+    let mut outcome = render::render(loaded, &DiskFiles::new(root), &options);
     let renders_flink = outcome
         .objects
         .iter()

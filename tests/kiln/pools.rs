@@ -150,7 +150,11 @@ fn render_one(path: &str, spec: String) -> render::Outcome {
             text: spec,
         },
     ];
-    render::render(sources, Diagnostics::new(), &NoFiles, &Options::default())
+    render::render(
+        render::Loaded::from_sources(sources, Diagnostics::new()),
+        &NoFiles,
+        &Options::default(),
+    )
 }
 
 /// The drain covers an in-flight request on every release: vLLM 0.18.0+ waits for it with

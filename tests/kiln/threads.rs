@@ -81,13 +81,8 @@ fn render(root: &Path, threads: usize, keep: Keep) -> (String, Vec<Diagnostic>) 
         keep,
         ..Options::default()
     };
-    let (sources, diagnostics) = render::load(root, &options).unwrap();
-    let outcome = render::render(
-        sources,
-        diagnostics,
-        &DiskFiles::new(root.to_path_buf()),
-        &options,
-    );
+    let loaded = render::load(root, &options).unwrap();
+    let outcome = render::render(loaded, &DiskFiles::new(root.to_path_buf()), &options);
     (emit::yaml_stream(&outcome.objects), outcome.diagnostics)
 }
 
