@@ -80,16 +80,14 @@ pub fn read_config(root: &Path) -> Result<SourceFile, Diagnostic> {
 pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut files = Vec::new();
-    let excluded = match build_globs(&options.exclude) {
-        Ok(set) => set,
+    let skips = match Skips::new(options) {
+        Ok(skips) => skips,
         Err(d) => {
             diagnostics.push(d);
             return (files, diagnostics);
         }
     };
-    let max_file = options.max_file_size.unwrap_or(MAX_FILE_SIZE);
-    let max_total = options.max_total_size.unwrap_or(MAX_TOTAL_SIZE);
-    let mut total: u64 = 0;
+    let mut intake = Intake::new(options);
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -99,14 +97,12 @@ pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagno
                 return true;
             }
             let rel = relative(root, entry.path());
-            let name = entry.file_name().to_string_lossy();
-            if name.starts_with('.') || excluded.is_match(&rel) {
+            if skips.skips(&rel) {
                 return false;
             }
             if entry.file_type().is_dir() {
-                let is_output = options.skip.iter().any(|s| s.trim_end_matches('/') == rel);
                 let is_other_app = entry.path().join(CONFIG_FILE).is_file();
-                return !is_output && !is_other_app;
+                return !skips.is_output(&rel) && !is_other_app;
             }
             true
         });
@@ -157,17 +153,9 @@ pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagno
         if !is_yaml(&rel) || rel == CONFIG_FILE {
             continue;
         }
-        match read_file(&path, &rel, max_file) {
+        match read_file(&path, &rel, intake.max_file()) {
             Ok(file) => {
-                total += file.text.len() as u64;
-                if total > max_total {
-                    diagnostics.push(
-                        Diagnostic::error(format!(
-                            "total input exceeds {} (the limit for one kiln root)",
-                            human_size(max_total)
-                        ))
-                        .in_file(rel),
-                    );
+                if !intake.admit(&file, &mut diagnostics) {
                     break;
                 }
                 files.push(file);
@@ -176,6 +164,74 @@ pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagno
         }
     }
     (files, diagnostics)
+}
+
+/// What the walk skips, the same in a working tree and in a git revision.
+pub struct Skips {
+    excluded: GlobSet,
+    output: Vec<String>,
+}
+
+impl Skips {
+    pub fn new(options: &WalkOptions) -> Result<Skips, Diagnostic> {
+        Ok(Skips {
+            excluded: build_globs(&options.exclude)?,
+            output: options
+                .skip
+                .iter()
+                .map(|s| s.trim_end_matches('/').to_string())
+                .collect(),
+        })
+    }
+
+    /// A hidden or excluded entry (file or folder, root-relative): neither read nor entered.
+    pub fn skips(&self, rel: &str) -> bool {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        name.starts_with('.') || self.excluded.is_match(rel)
+    }
+
+    /// The output folder, never read.
+    pub fn is_output(&self, rel: &str) -> bool {
+        self.output.iter().any(|s| s == rel)
+    }
+}
+
+/// The files a walk has taken in, against the per-file and total limits.
+pub struct Intake {
+    max_file: u64,
+    max_total: u64,
+    total: u64,
+}
+
+impl Intake {
+    pub fn new(options: &WalkOptions) -> Intake {
+        Intake {
+            max_file: options.max_file_size.unwrap_or(MAX_FILE_SIZE),
+            max_total: options.max_total_size.unwrap_or(MAX_TOTAL_SIZE),
+            total: 0,
+        }
+    }
+
+    pub fn max_file(&self) -> u64 {
+        self.max_file
+    }
+
+    /// Count `file` in; false (with the error) once the total passes the limit: the walk
+    /// stops there.
+    pub fn admit(&mut self, file: &SourceFile, diagnostics: &mut Diagnostics) -> bool {
+        self.total += file.text.len() as u64;
+        if self.total > self.max_total {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "total input exceeds {} (the limit for one kiln root)",
+                    human_size(self.max_total)
+                ))
+                .in_file(file.path.clone()),
+            );
+            return false;
+        }
+        true
+    }
 }
 
 /// The valid `exclude` globs (an invalid one is reported, with its line, by
@@ -193,13 +249,7 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
 }
 
 fn read_file(path: &Path, rel: &str, max_size: u64) -> Result<SourceFile, Diagnostic> {
-    let text = read_bounded(path, max_size).map_err(|e| {
-        let diagnostic = Diagnostic::error(e.message).in_file(rel);
-        match e.position {
-            Some((line, column)) => diagnostic.with_position(line, column),
-            None => diagnostic,
-        }
-    })?;
+    let text = read_bounded(path, max_size).map_err(|e| read_error(&e, rel))?;
     Ok(SourceFile {
         path: rel.to_string(),
         text,
@@ -224,12 +274,7 @@ fn read_bounded(path: &Path, max_size: u64) -> Result<String, ReadError> {
     if !metadata.is_file() {
         return Err("not a regular file".to_string().into());
     }
-    let too_large = |size: u64| {
-        format!(
-            "file is larger than the limit of {} ({size} bytes)",
-            human_size(max_size)
-        )
-    };
+    let too_large = |size: u64| too_large_message(size, max_size);
     if metadata.len() > max_size {
         return Err(too_large(metadata.len()).into());
     }
@@ -240,6 +285,11 @@ fn read_bounded(path: &Path, max_size: u64) -> Result<String, ReadError> {
     if bytes.len() as u64 > max_size {
         return Err(too_large(bytes.len() as u64).into());
     }
+    utf8(bytes)
+}
+
+/// A file's bytes as text; an error with the position of the first invalid byte.
+fn utf8(bytes: Vec<u8>) -> Result<String, ReadError> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         // Valid up to here, so this part is text.
@@ -251,6 +301,36 @@ fn read_bounded(path: &Path, max_size: u64) -> Result<String, ReadError> {
             position: Some((line, column)),
         }
     })
+}
+
+fn too_large_message(size: u64, max_size: u64) -> String {
+    format!(
+        "file is larger than the limit of {} ({size} bytes)",
+        human_size(max_size)
+    )
+}
+
+/// The error for a file of `size` bytes over the limit.
+pub fn too_large(rel: &str, size: u64, max_size: u64) -> Diagnostic {
+    Diagnostic::error(too_large_message(size, max_size)).in_file(rel)
+}
+
+/// A file's bytes (read from elsewhere, a git blob) as a source file, with the messages of
+/// a file read from disk.
+pub fn decode(bytes: Vec<u8>, rel: &str) -> Result<SourceFile, Diagnostic> {
+    let text = utf8(bytes).map_err(|e| read_error(&e, rel))?;
+    Ok(SourceFile {
+        path: rel.to_string(),
+        text,
+    })
+}
+
+fn read_error(e: &ReadError, rel: &str) -> Diagnostic {
+    let diagnostic = Diagnostic::error(e.message.clone()).in_file(rel);
+    match e.position {
+        Some((line, column)) => diagnostic.with_position(line, column),
+        None => diagnostic,
+    }
 }
 
 /// Why a file could not be read, and where in it when that is known.
@@ -268,7 +348,7 @@ impl From<String> for ReadError {
     }
 }
 
-fn is_yaml(rel: &str) -> bool {
+pub fn is_yaml(rel: &str) -> bool {
     Path::new(rel)
         .extension()
         .is_some_and(|e| e == "yaml" || e == "yml")

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::config::Config;
@@ -153,15 +154,29 @@ impl Loaded {
 
 /// Read a kiln root from disk: kiln.yaml first (for `exclude` and `output`), then the tree.
 pub fn load(root: &Path, options: &Options) -> Result<Loaded, UsageError> {
+    Ok(load_with(
+        load::read_config(root),
+        |walk| load::read_tree(root, walk),
+        options,
+    ))
+}
+
+/// Read a kiln root: its kiln.yaml (`config_file`), then its tree with `read_tree`, told what
+/// kiln.yaml says to skip. The disk and a git revision are read by the same steps.
+pub fn load_with(
+    config_file: Result<SourceFile, Diagnostic>,
+    read_tree: impl FnOnce(&WalkOptions) -> (Vec<SourceFile>, Diagnostics),
+    options: &Options,
+) -> Loaded {
     let mut diagnostics = Diagnostics::new();
-    let config_file = match load::read_config(root) {
+    let config_file = match config_file {
         Ok(file) => file,
         Err(d) => {
             diagnostics.push(d);
-            return Ok(Loaded {
+            return Loaded {
                 diagnostics,
                 ..Loaded::default()
-            });
+            };
         }
     };
     let config = ConfigRead::parse(&config_file);
@@ -171,14 +186,14 @@ pub fn load(root: &Path, options: &Options) -> Result<Loaded, UsageError> {
     };
     walk.skip.extend(config.config.output.clone());
     walk.skip.extend(options.output_folder.clone());
-    let (mut files, problems) = load::read_tree(root, &walk);
+    let (mut files, problems) = read_tree(&walk);
     diagnostics.extend(problems);
     files.insert(0, config_file);
-    Ok(Loaded {
+    Loaded {
         sources: files,
         diagnostics,
         config,
-    })
+    }
 }
 
 /// Render in memory. `sources[0]` is kiln.yaml; `load_diagnostics` are the loader's.
@@ -470,18 +485,18 @@ impl Work<'_> {
     }
 }
 
-/// Run `f(offset, chunk)` over contiguous chunks of `items` on up to `threads` (default: the
-/// machine's CPUs, at most four) threads, inline when there is little work; the results come
-/// back in chunk order, so output never depends on timing.
+/// Run `f(offset, chunk)` over contiguous chunks of `items` on rayon's threads (the
+/// machine's CPUs, at most four; `threads` sets another count), inline when there is little
+/// work; the results come back in chunk order (rayon's indexed `collect`), so output never
+/// depends on timing.
 ///
-/// There are several chunks per thread, and each thread takes the next chunk not yet taken
-/// when it is done with one: the work per item is uneven (a ModelPool makes more objects than
-/// a FlinkJob, and they come in runs), and one chunk per thread left a thread idle for a
-/// fifth of the expansion stage.
+/// There are several chunks per thread, which rayon's threads take as they get free: the
+/// work per item is uneven (a ModelPool makes more objects than a FlinkJob, and they come in
+/// runs), and one chunk per thread left a thread idle for a fifth of the expansion stage.
 fn parallel<T: Sync, R: Send>(
     threads: Option<usize>,
     items: &[T],
-    f: impl Fn(usize, &[T]) -> R + Sync,
+    f: impl Fn(usize, &[T]) -> R + Sync + Send,
 ) -> Vec<R> {
     const CHUNKS_PER_THREAD: usize = 8;
     let workers = chunk_count(threads, items.len());
@@ -489,75 +504,21 @@ fn parallel<T: Sync, R: Send>(
         return vec![f(0, items)];
     }
     let size = items.len().div_ceil(workers * CHUNKS_PER_THREAD).max(1);
-    let chunks: Vec<&[T]> = items.chunks(size).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(chunk) = chunks.get(i) else {
-                return done;
-            };
-            done.push((i, f(i * size, chunk)));
-        }
-    };
-    let mut done: Vec<(usize, R)> =
-        on_threads(std::iter::repeat_n((), workers), 0, &|_, ()| work())
-            .into_iter()
-            .flatten()
-            .collect();
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, result)| result).collect()
-}
-
-/// Run `f(offset, chunk)` for every chunk (all `size` long but the last): the first on the
-/// calling thread, every other on its own scoped thread; results in chunk order, a worker's
-/// panic passed on. The calling thread would only wait otherwise: one thread fewer per stage.
-fn on_threads<C: Send, R: Send>(
-    mut chunks: impl Iterator<Item = C>,
-    size: usize,
-    f: &(impl Fn(usize, C) -> R + Sync),
-) -> Vec<R> {
-    let Some(first) = chunks.next() else {
-        return Vec::new();
-    };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
+    in_pool(threads, || {
+        items
+            .par_chunks(size)
             .enumerate()
-            .map(|(i, chunk)| scope.spawn(move || f((i + 1) * size, chunk)))
-            .collect();
-        let mut results = vec![f(0, first)];
-        results.extend(handles.into_iter().map(|h| {
-            h.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }));
-        results
+            .map(|(i, chunk)| f(i * size, chunk))
+            .collect()
     })
 }
 
-/// How many chunks (threads) for `items` items: one below 128 items (a thread costs more
-/// than it saves), else up to `threads` (default: the machine's CPUs, at most four), at least
-/// 64 items each.
-fn chunk_count(threads: Option<usize>, items: usize) -> usize {
-    const MIN_CHUNK: usize = 64;
-    if items < 2 * MIN_CHUNK {
-        return 1;
-    }
-    threads
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map_or(1, std::num::NonZero::get)
-                .min(4)
-        })
-        .min(items / MIN_CHUNK)
-        .max(1)
-}
-
-/// [`parallel`] for work that takes its items by value: `items` is split into owned chunks.
+/// [`parallel`] for work that takes its items by value: `items` is split into owned chunks,
+/// one per thread.
 fn parallel_owned<T: Send, R: Send>(
     threads: Option<usize>,
     mut items: Vec<T>,
-    f: impl Fn(usize, Vec<T>) -> R + Sync,
+    f: impl Fn(usize, Vec<T>) -> R + Sync + Send,
 ) -> Vec<R> {
     let count = chunk_count(threads, items.len());
     if count == 1 {
@@ -570,7 +531,61 @@ fn parallel_owned<T: Send, R: Send>(
         chunks.push(std::mem::replace(&mut items, rest));
     }
     chunks.push(items);
-    on_threads(chunks.into_iter(), size, &f)
+    in_pool(threads, || {
+        chunks
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, chunk)| f(i * size, chunk))
+            .collect()
+    })
+}
+
+/// Run `op` on kiln's rayon pool (the machine's CPUs, at most four, built once), or on a
+/// pool of its own for an explicit thread count (tests prove the count never changes the
+/// output).
+fn in_pool<R: Send>(threads: Option<usize>, op: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let build = |count: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(count)
+            .thread_name(|i| format!("kiln-{i}"))
+            .build()
+            .ok()
+    };
+    let own;
+    let pool = match threads {
+        Some(count) => {
+            own = build(count);
+            own.as_ref()
+        }
+        None => POOL.get_or_init(|| build(default_threads())).as_ref(),
+    };
+    // A pool that could not be built (no threads to spare): the work runs here.
+    match pool {
+        Some(pool) => pool.install(op),
+        None => op(),
+    }
+}
+
+/// The machine's CPUs, at most four (more did not pay: the stages are short).
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(4)
+}
+
+/// How many chunks (threads) for `items` items: one below 128 items (a thread costs more
+/// than it saves), else up to `threads` (default: [`default_threads`]), at least 64 items
+/// each.
+fn chunk_count(threads: Option<usize>, items: usize) -> usize {
+    const MIN_CHUNK: usize = 64;
+    if items < 2 * MIN_CHUNK {
+        return 1;
+    }
+    threads
+        .unwrap_or_else(default_threads)
+        .min(items / MIN_CHUNK)
+        .max(1)
 }
 
 /// The environment to render: `-e`, else `defaultEnvironment`; an unknown name is an error.
