@@ -620,10 +620,18 @@ fn base_checkout_keeps_symlinks_and_large_files() {
     // The base is written file by file from git: a symlinked SQL file inside the root must
     // still resolve, and a large non-YAML blob is streamed, not held.
     let sql_job = "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {name: q}\nspec:\n  type: sql\n  sql: {file: sql/q.sql}\n";
+    // Two more SQL jobs: referenced files are read one after another from one cat-file.
+    let other = |name: &str| {
+        format!("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: {name}}}\nspec:\n  type: sql\n  sql: {{file: {name}.sql}}\n")
+    };
     let repo = Repo::new(&[
         ("jobs/q.yaml", sql_job),
         ("shared/q.sql", "INSERT INTO t SELECT 1;\n"),
         ("data/blob.bin", &"x".repeat(6 * 1024 * 1024)),
+        ("more/r.yaml", &other("r")),
+        ("more/r.sql", "INSERT INTO r SELECT 2;\n"),
+        ("more/s.yaml", &other("s")),
+        ("more/s.sql", "INSERT INTO s SELECT 3;\n"),
     ]);
     fs::create_dir_all(repo.app.join("jobs/sql")).unwrap();
     std::os::unix::fs::symlink("../../shared/q.sql", repo.app.join("jobs/sql/q.sql")).unwrap();
