@@ -622,7 +622,9 @@ fn base_checkout_keeps_symlinks_and_large_files() {
     let sql_job = "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {name: q}\nspec:\n  type: sql\n  sql: {file: sql/q.sql}\n";
     // Two more SQL jobs: referenced files are read one after another from one cat-file.
     let other = |name: &str| {
-        format!("apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: {name}}}\nspec:\n  type: sql\n  sql: {{file: {name}.sql}}\n")
+        format!(
+            "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: {name}}}\nspec:\n  type: sql\n  sql: {{file: {name}.sql}}\n"
+        )
     };
     let repo = Repo::new(&[
         ("jobs/q.yaml", sql_job),
