@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::render::KubeVersion;
+use crate::validate::kube::KubeVersion;
 
 /// The variables the plugin reads; nothing else of the environment is looked at.
 pub fn is_plugin_variable(name: &str) -> bool {

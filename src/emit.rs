@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::expand::Object;
-use crate::path::FieldPath;
+use crate::field_path::FieldPath;
 
 const KIND_ORDER: [&str; 11] = [
     "Namespace",

@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
+use crate::field_path::FieldPath;
 use crate::names::{is_dns_label, is_dns_subdomain, label_problem};
-use crate::path::FieldPath;
 use crate::validate::kube::{MAX_CONFIG_MAP_BYTES, config_key_problem};
 
 /// The API server's limit on all annotations of one object together (256 KiB).

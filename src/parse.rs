@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::field_path::FieldPath;
 use crate::kinds::{API_VERSION, BusinessService, FlinkJob, Kind, ModelPool};
-use crate::path::FieldPath;
 use crate::schema;
 use crate::source::SourceFile;
 use crate::yaml;

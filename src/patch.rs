@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::config::{Environment, Patch};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::field_path::FieldPath;
 use crate::kinds::Kind;
-use crate::path::FieldPath;
 use crate::selector::Selector;
 
 /// When a patch applies.

@@ -14,14 +14,15 @@ use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::emit;
 use crate::expand::{MANAGED_BY, Object, SOURCE_ANNOTATION};
+use crate::field_path::FieldPath;
 use crate::kinds::business_service::validate::ServicePlan;
 use crate::kinds::flink_job::validate::FlinkPlan;
 use crate::kinds::model_pool::validate::PoolPlan;
 use crate::load::{self, Files, UsageError, WalkOptions};
 use crate::parse::{self, Located, Parsed};
 use crate::patch::{self, Patchable, Stage};
-use crate::path::FieldPath;
 use crate::source::{self, SourceFile};
+use crate::validate::kube::KubeVersion;
 use crate::validate::{self, Context, Settings};
 
 /// Choices that come from the command line or Argo CD, not from the repository.
@@ -39,31 +40,6 @@ pub struct Options {
     pub keep: Keep,
     /// Most threads to use (default: the machine's CPUs, at most four).
     pub threads: Option<usize>,
-}
-
-/// A Kubernetes minor version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct KubeVersion {
-    pub major: u32,
-    pub minor: u32,
-}
-
-impl KubeVersion {
-    /// `1.29.3`, `v1.29`, `1.29.0-eks-1234`.
-    pub fn parse(text: &str) -> Result<KubeVersion, String> {
-        let bad = || format!("\"{text}\" is not a Kubernetes version (expected e.g. 1.29.3)");
-        let trimmed = text.trim().trim_start_matches('v');
-        let mut parts = trimmed.split('.');
-        let major = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let minor_text: String = parts
-            .next()
-            .ok_or_else(bad)?
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let minor = minor_text.parse().map_err(|_| bad())?;
-        Ok(KubeVersion { major, minor })
-    }
 }
 
 /// The result of a render: objects in canonical order, and every diagnostic, sorted and

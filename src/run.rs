@@ -24,9 +24,10 @@ use crate::emit::{self, Format};
 use crate::git;
 use crate::kinds::Kind;
 use crate::load::{self, DiskFiles};
-use crate::render::{self, Keep, KubeVersion, Options, Outcome};
+use crate::render::{self, Keep, Options, Outcome};
 use crate::schema;
 use crate::status;
+use crate::validate::kube::KubeVersion;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_INVALID: i32 = 1;

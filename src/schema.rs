@@ -14,8 +14,8 @@ use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::diagnostic::Diagnostic;
+use crate::field_path::FieldPath;
 use crate::kinds::Kind;
-use crate::path::FieldPath;
 
 /// File name under `schemas/` of a kind's schema.
 pub fn file_name(kind: Kind) -> &'static str {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
 use crate::diagnostic::{Anchor, Diagnostics};
-use crate::path::Segment;
+use crate::field_path::Segment;
 
 /// One file read from the kiln root.
 #[derive(Clone, Debug)]
@@ -132,7 +132,7 @@ fn scalar_text(node: &MarkedYaml<'_>) -> Option<String> {
 mod tests {
     use super::*;
     use crate::diagnostic::Diagnostic;
-    use crate::path::FieldPath;
+    use crate::field_path::FieldPath;
 
     #[track_caller]
     fn case(text: &str, doc: usize, pointer: &str, at_key: bool, expected: (usize, usize)) {

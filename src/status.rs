@@ -401,7 +401,7 @@ mod tests {
             labels: BTreeMap::default(),
             annotations: BTreeMap::default(),
             image: "flink:1.19.3".into(),
-            version: catalog::FlinkVersion::parse("1.19.3").unwrap(),
+            version: crate::kinds::flink_job::version::FlinkVersion::parse("1.19.3").unwrap(),
             service_account: "flink".into(),
             spec,
             profile: "medium".into(),

@@ -5,11 +5,36 @@
 use serde_json::{Map, Value};
 
 use crate::diagnostic::Severity;
+use crate::field_path::FieldPath;
 use crate::names::{is_dns_subdomain, label_problem};
-use crate::path::FieldPath;
 
 /// The API server's limit on a ConfigMap's or Secret's data (1 MiB).
 pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
+
+/// A Kubernetes minor version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KubeVersion {
+    /// `1.29.3`, `v1.29`, `1.29.0-eks-1234`.
+    pub fn parse(text: &str) -> Result<KubeVersion, String> {
+        let bad = || format!("\"{text}\" is not a Kubernetes version (expected e.g. 1.29.3)");
+        let trimmed = text.trim().trim_start_matches('v');
+        let mut parts = trimmed.split('.');
+        let major = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let minor_text: String = parts
+            .next()
+            .ok_or_else(bad)?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let minor = minor_text.parse().map_err(|_| bad())?;
+        Ok(KubeVersion { major, minor })
+    }
+}
 
 /// An environment variable name: every Kubernetes version refuses an empty name, `=` and
 /// anything but printable ASCII; before 1.32 (RelaxedEnvironmentVariableValidation) it

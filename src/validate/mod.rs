@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{self, Config};
 use crate::cron;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::field_path::FieldPath;
 use crate::kinds::Metadata;
 use crate::kinds::flink_job::ScheduleEntry;
-use crate::kinds::flink_job::catalog::{self, FlinkVersion, Profile};
+use crate::kinds::flink_job::catalog::{self, Profile};
+use crate::kinds::flink_job::version::FlinkVersion;
 use crate::load::Files;
 use crate::names::{self, label_problem};
 use crate::parse::Located;
-use crate::path::FieldPath;
 use crate::quantity::{self, MEMORY_FLOOR_BYTES};
 use crate::source::SourceFile;
 

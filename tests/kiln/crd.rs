@@ -201,7 +201,7 @@ fn supported_flink_versions_are_the_crd_enum() {
             .iter()
             .map(|v| v.as_str().unwrap().to_string())
             .collect();
-    let ours: Vec<String> = kiln::kinds::flink_job::catalog::SUPPORTED_FLINK_VERSIONS
+    let ours: Vec<String> = kiln::kinds::flink_job::version::SUPPORTED_FLINK_VERSIONS
         .iter()
         .map(|(a, b)| format!("v{a}_{b}"))
         .collect();

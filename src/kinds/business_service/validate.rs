@@ -5,12 +5,12 @@ use std::net::IpAddr;
 
 use super::spec::{BusinessService, BusinessServiceSpec, Exposure};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::field_path::FieldPath;
 use crate::kinds::model_pool::ModelPool;
 use crate::kinds::model_pool::allocation::UNASSIGNED;
 use crate::kinds::model_pool::validate::PoolPlan;
 use crate::names;
 use crate::parse::Located;
-use crate::path::FieldPath;
 use crate::validate::{
     Context, Settings, labels, namespace_or_error, resolve_namespace, unless_failed,
 };

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::FlinkVersion;
 use super::spec::{AutoscalingMode, JobType, PythonJob, SqlRunner};
 use super::sql_wrapper as sql;
 use super::validate::FlinkPlan;
+use super::version::FlinkVersion;
 
 pub const PYTHON_DRIVER: &str = "org.apache.flink.client.python.PythonDriver";
 pub const DEFAULT_ENTRYPOINT: &str = "/opt/flink/usrlib/entrypoint.py";

@@ -11,6 +11,7 @@ pub mod spec;
 pub mod sql;
 pub mod sql_wrapper;
 pub mod validate;
+pub mod version;
 
 pub use spec::*;
 

@@ -4,16 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::catalog::{self, FlinkVersion, Profile};
+use super::catalog::{self, Profile};
 use super::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
 use super::spec::{
     Autoscaling, AutoscalingMode, Env, FlinkJobSpec, JarJob, JobType, PythonJob, ScheduleEntry,
     SqlJob, SqlRunner, UpgradeMode,
 };
 use super::sql_wrapper;
+use super::version::FlinkVersion;
 use crate::diagnostic::Diagnostic;
+use crate::field_path::FieldPath;
 use crate::names;
-use crate::path::FieldPath;
 use crate::validate::{
     Place, check_schedule_entries, check_time_zone, image_warning, kube, memory_problem,
 };

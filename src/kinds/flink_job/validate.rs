@@ -2,15 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::FlinkVersion;
 use super::configuration::{self, Program};
 use super::rules;
 pub use super::rules::Sizing;
 use super::spec::{AutoscalingMode, FlinkJob, JobType, ScheduleEntry, SqlJob, SqlRunner};
 use super::sql;
+use super::version::FlinkVersion;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::field_path::FieldPath;
 use crate::parse::Located;
-use crate::path::FieldPath;
 use crate::validate::{Context, Place, Settings, labels, namespace_or_error, unless_failed};
 
 /// Everything needed to render one FlinkJob.

@@ -7,8 +7,8 @@ use super::spec::{Assignment, Engine, ModelPoolSpec};
 use super::validate::{MAX_DEPLOYMENT_NAME, Slice, deployment_name};
 use crate::config::EngineDefaults;
 use crate::diagnostic::Diagnostic;
+use crate::field_path::FieldPath;
 use crate::names::{self, label_problem};
-use crate::path::FieldPath;
 use crate::quantity;
 use crate::validate::{Place, image_warning, kube, parse_duration};
 

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use super::rules;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::field_path::FieldPath;
 use crate::kinds::model_pool::allocation::UNASSIGNED;
 use crate::kinds::model_pool::engine::Release;
 use crate::kinds::model_pool::{Engine, ModelPoolSpec, PoolMetric};
 use crate::kinds::{AutoscalingEngine, ModelPool};
 use crate::parse::Located;
-use crate::path::FieldPath;
 use crate::validate::{Context, Place, Settings, labels, namespace_or_error, unless_failed};
 
 /// The longest name of a Deployment (a DNS label, as its pods' names derive from it).
