@@ -399,14 +399,8 @@ impl Revision {
             }
         };
         for ((rel, _), bytes) in small.into_iter().zip(blobs) {
-            match load::decode(bytes, rel) {
-                Ok(file) => {
-                    if !intake.admit(&file, &mut diagnostics) {
-                        break;
-                    }
-                    files.push(file);
-                }
-                Err(d) => diagnostics.push(d),
+            if !intake.take(load::decode(bytes, rel), &mut files, &mut diagnostics) {
+                break;
             }
         }
         (files, diagnostics)
@@ -563,34 +557,23 @@ fn cat_file(top: &Path, objects: &[&str]) -> Result<Vec<Vec<u8>>, GitError> {
     if objects.is_empty() {
         return Ok(Vec::new());
     }
-    let mut batch = git(top)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| GitError::Failed(e.to_string()))?;
+    let mut batch = BlobReader::start(top)?;
     let mut stdin = batch
         .stdin
         .take()
         .ok_or_else(|| GitError::Failed("no stdin".into()))?;
+    // Asked all at once from another thread, so neither side waits on a full pipe.
     let names: Vec<String> = objects.iter().map(|o| (*o).to_string()).collect();
     let writer = std::thread::spawn(move || {
+        let mut stdin = std::io::BufWriter::new(&mut stdin);
         for object in names {
             if writeln!(stdin, "{object}").is_err() {
                 break;
             }
         }
     });
-    let mut reader = BufReader::new(
-        batch
-            .stdout
-            .take()
-            .ok_or_else(|| GitError::Failed("no stdout".into()))?,
-    );
-    let blobs = read_batch(&mut reader, objects.len());
+    let blobs = read_batch(&mut batch.stdout, objects.len());
     let _ = writer.join();
-    let _ = batch.wait();
     blobs
 }
 

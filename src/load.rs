@@ -153,14 +153,12 @@ pub fn read_tree(root: &Path, options: &WalkOptions) -> (Vec<SourceFile>, Diagno
         if !is_yaml(&rel) || rel == CONFIG_FILE {
             continue;
         }
-        match read_file(&path, &rel, intake.max_file()) {
-            Ok(file) => {
-                if !intake.admit(&file, &mut diagnostics) {
-                    break;
-                }
-                files.push(file);
-            }
-            Err(d) => diagnostics.push(d),
+        if !intake.take(
+            read_file(&path, &rel, intake.max_file()),
+            &mut files,
+            &mut diagnostics,
+        ) {
+            break;
         }
     }
     (files, diagnostics)
@@ -216,9 +214,28 @@ impl Intake {
         self.max_file
     }
 
-    /// Count `file` in; false (with the error) once the total passes the limit: the walk
+    /// Take a file read (or its error) in; false once the total passes the limit: the walk
     /// stops there.
-    pub fn admit(&mut self, file: &SourceFile, diagnostics: &mut Diagnostics) -> bool {
+    pub fn take(
+        &mut self,
+        read: Result<SourceFile, Diagnostic>,
+        files: &mut Vec<SourceFile>,
+        diagnostics: &mut Diagnostics,
+    ) -> bool {
+        match read {
+            Ok(file) => {
+                if !self.admit(&file, diagnostics) {
+                    return false;
+                }
+                files.push(file);
+            }
+            Err(d) => diagnostics.push(d),
+        }
+        true
+    }
+
+    /// Count `file` in; false (with the error) once the total passes the limit.
+    fn admit(&mut self, file: &SourceFile, diagnostics: &mut Diagnostics) -> bool {
         self.total += file.text.len() as u64;
         if self.total > self.max_total {
             diagnostics.push(
