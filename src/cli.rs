@@ -45,6 +45,17 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print kiln's manual page (roff): `kiln man > kiln.1; man ./kiln.1`.
     Man,
+    /// Create a working kiln root in PATH (default: here): kiln.yaml, a FlinkJob, a ModelPool
+    /// and its BusinessService, an Argo CD Application, and a .pre-commit-config.yaml (at the
+    /// git repository's top folder); refuses to overwrite any file.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder of the new kiln root; created when missing.
+    #[arg(default_value = ".")]
+    pub path: std::path::PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -106,6 +106,66 @@ pub fn run(cli: Cli) -> i32 {
         },
         Command::Completions(args) => completions_command(args.shell),
         Command::Man => man_command(),
+        Command::Init(args) => init_command(&args.path),
+    }
+}
+
+/// `kiln init`: plan the files, refuse any that exists, write them all or none.
+fn init_command(path: &Path) -> i32 {
+    let absolute = match std::path::absolute(path) {
+        Ok(p) => p,
+        Err(e) => return usage_error(format!("{}: {e}", path.display())),
+    };
+    // The git repository the root will be in: the nearest existing folder up from PATH.
+    let existing = absolute
+        .ancestors()
+        .find(|a| a.is_dir())
+        .unwrap_or(&absolute);
+    let (top, inside) = match std::fs::canonicalize(existing).map(|e| git::locate(&e)) {
+        Ok(Ok((top, inside_existing))) => {
+            let below = absolute.strip_prefix(existing).unwrap_or(Path::new(""));
+            let inside = [inside_existing, load::relative(Path::new(""), below)]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
+            (top, inside)
+        }
+        _ => (absolute.clone(), String::new()),
+    };
+    let root = if inside.is_empty() {
+        top.clone()
+    } else {
+        top.join(&inside)
+    };
+    let shown = if inside.is_empty() { "." } else { &inside };
+    let files = crate::init::plan(&root, &top, shown);
+    match crate::init::write(&files) {
+        Ok(()) => {
+            let mut listed = String::new();
+            for file in &files {
+                let _ = writeln!(listed, "{}", file.path.display());
+            }
+            eprintln!(
+                "kiln: created a kiln root in {}; next: kiln check {} --all-envs --strict, then pre-commit install",
+                root.display(),
+                root.display()
+            );
+            write_stdout(&listed)
+        }
+        Err(crate::init::InitError::Exists(paths)) => {
+            for path in &paths {
+                eprintln!(
+                    "kiln: error: {} exists; kiln init never overwrites a file",
+                    path.display()
+                );
+            }
+            eprintln!("kiln: nothing was written");
+            EXIT_USAGE
+        }
+        Err(crate::init::InitError::Io(message)) => {
+            usage_error(format!("{message}; nothing was written"))
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod crd;
 mod diff;
 mod fuzz_regressions;
 mod hardening;
+mod init;
 mod pools;
 mod quoting;
 mod schemas;
