@@ -49,9 +49,14 @@ def validate(name, docs, workdir):
     return result.returncode == 0, (result.stdout + result.stderr).strip()
 
 
-def sources(kiln):
-    """(name, rendered YAML) for every example and fixture that renders successfully."""
+def sources(kiln, workdir):
+    """(name, rendered YAML) for every example, fixture, and the root `kiln init` creates."""
     roots = [("examples/" + p.name, p, []) for p in sorted((ROOT / "examples").iterdir()) if (p / "kiln.yaml").is_file()]
+    initialized = workdir / "kiln-init"
+    created = subprocess.run([kiln, "init", str(initialized)], capture_output=True, text=True, env={})
+    if created.returncode != 0:
+        sys.exit(f"conformance: kiln init failed:\n{created.stderr}")
+    roots += [("kiln-init", initialized, []), ("kiln-init-prod", initialized, ["-e", "prod"])]
     for case in sorted((ROOT / "fixtures").iterdir()):
         if (case / "expected.yaml").is_file():
             args_file = case / "args"
@@ -76,7 +81,7 @@ def main():
         if ok:
             sys.exit("conformance: kubernetes-validate --strict accepted an unknown field; refusing to trust it")
         checked, failures, total_sources = 0, [], 0
-        for name, stream in sources(kiln):
+        for name, stream in sources(kiln, workdir):
             total_sources += 1
             docs = [d for d in documents(stream) if kind(d) not in SKIPPED_KINDS]
             if not docs:

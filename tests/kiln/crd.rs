@@ -1,6 +1,6 @@
-//! Every custom resource kiln renders (fixtures and examples) is valid for its CRD, with
-//! unknown fields rejected: FlinkDeployment (Flink operator 1.15.0), ScaledObject (KEDA
-//! 2.20.2), PodMonitor (Prometheus Operator v0.93.0).
+//! Every custom resource kiln renders (fixtures, examples and what `kiln init` creates) is
+//! valid for its CRD, with unknown fields rejected: FlinkDeployment (Flink operator 1.15.0),
+//! ScaledObject (KEDA 2.20.2), PodMonitor (Prometheus Operator v0.93.0).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -115,6 +115,19 @@ fn rendered_outputs() -> Vec<(String, String)> {
             result.stderr
         );
         outputs.push((format!("examples/{name}"), result.stdout));
+    }
+    // The root `kiln init` creates, in both its environments.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("app");
+    assert_eq!(run(kiln().arg("init").arg(&root)).code, 0, "kiln init");
+    for env in ["dev", "prod"] {
+        let result = run(kiln().args(["render", "-e", env]).arg(&root));
+        assert_eq!(
+            result.code, 0,
+            "kiln init's root does not render:\n{}",
+            result.stderr
+        );
+        outputs.push((format!("kiln init ({env})"), result.stdout));
     }
     outputs
 }
