@@ -189,6 +189,8 @@ pub enum DiffFormat {
     Text,
     Markdown,
     Json,
+    /// One self-contained page: summary, impact notes, per-object diffs.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -215,6 +217,8 @@ pub struct StatusArgs {
 pub enum StatusFormat {
     Table,
     Json,
+    /// One self-contained page: pools as bars, jobs' TaskManagers over the week.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]

@@ -20,6 +20,14 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        }
+    }
+
     fn sign(self) -> char {
         match self {
             ChangeKind::Added => '+',

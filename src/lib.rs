@@ -16,6 +16,7 @@ pub mod explain;
 pub mod field_path;
 pub mod fuzzing;
 pub mod git;
+pub mod html;
 pub mod init;
 pub mod kinds;
 pub mod load;

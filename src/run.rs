@@ -867,6 +867,7 @@ fn diff_command(args: &DiffArgs) -> i32 {
                 .map(|r| diff::markdown_output(r, &heading(r), share))
                 .collect::<String>()
         }
+        DiffFormat::Html => crate::html::diff_page(&reports, &heading),
         DiffFormat::Json => {
             let value = serde_json::json!({
                 "base": args.base,
@@ -910,6 +911,22 @@ fn status_command(args: &StatusArgs) -> i32 {
             let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
             text.push('\n');
             write_stdout(&text)
+        }
+        StatusFormat::Html => {
+            // The report's jobs are sorted; each gets its plan's week.
+            let weeks: Vec<Vec<(u32, u32)>> = report
+                .jobs
+                .iter()
+                .map(|job| {
+                    outcome
+                        .flink_plans
+                        .iter()
+                        .find(|p| p.namespace == job.namespace && p.name == job.name)
+                        .map(status::weekly_profile)
+                        .unwrap_or_default()
+                })
+                .collect();
+            write_stdout(&crate::html::status_page(&report, &weeks))
         }
     }
 }

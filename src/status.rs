@@ -164,6 +164,48 @@ pub fn weekly_hours(plan: &FlinkPlan) -> Option<Hours> {
     if !plan.mode.is_scheduled() || plan.schedules.is_empty() {
         return None;
     }
+    let (mut low_minutes, mut high_minutes) = (0u64, 0u64);
+    walk_week(plan, |_, low, high| {
+        low_minutes += u64::from(low);
+        high_minutes += u64::from(high);
+    })?;
+    let min = low_minutes as f64 / 60.0;
+    let max = if plan.mode.schedules_move_hpa() {
+        high_minutes as f64 / 60.0
+    } else {
+        min
+    };
+    Some(Hours { min, max })
+}
+
+/// A job's TaskManager floor and ceiling in each of the 168 hours of the reference week
+/// (Monday 00:00 in its time zone): the lowest floor and the highest ceiling in the hour.
+/// Without schedules, the replica range all week.
+pub fn weekly_profile(plan: &FlinkPlan) -> Vec<(u32, u32)> {
+    let constant = (plan.min_replicas, plan.max_replicas);
+    if !plan.mode.is_scheduled() || plan.schedules.is_empty() {
+        return vec![constant; 168];
+    }
+    let mut hours = vec![(u32::MAX, 0u32); 168];
+    let walked = walk_week(plan, |minute, low, high| {
+        let (floor, ceiling) = &mut hours[minute / 60];
+        *floor = (*floor).min(low);
+        *ceiling = (*ceiling).max(if plan.mode.schedules_move_hpa() {
+            high
+        } else {
+            low
+        });
+    });
+    if walked.is_none() {
+        return vec![constant; 168];
+    }
+    hours
+}
+
+/// Evaluate the job's cron entries minute by minute in its time zone over the reference
+/// week (after a week of warm-up, so the range in force at Monday 00:00 is known), calling
+/// `each(minute of the week, floor, ceiling)`.
+fn walk_week(plan: &FlinkPlan, mut each: impl FnMut(usize, u32, u32)) -> Option<()> {
     let zone = plan
         .time_zone
         .as_deref()
@@ -190,7 +232,6 @@ pub fn weekly_hours(plan: &FlinkPlan) -> Option<Hours> {
         .timestamp();
     let warm_up = week_start.as_second() - 7 * 24 * 3600;
     let (mut low, mut high) = (plan.min_replicas, plan.max_replicas);
-    let (mut low_minutes, mut high_minutes) = (0u64, 0u64);
     let mut second = warm_up;
     while second < week_end.as_second() {
         let local = Timestamp::from_second(second).ok()?.to_zoned(zone.clone());
@@ -207,18 +248,14 @@ pub fn weekly_hours(plan: &FlinkPlan) -> Option<Hours> {
             }
         }
         if second >= week_start.as_second() {
-            low_minutes += u64::from(low);
-            high_minutes += u64::from(high);
+            let minute = usize::try_from((second - week_start.as_second()) / 60).unwrap_or(0);
+            // A week with a daylight-saving change has 167 or 169 hours; the last hour
+            // takes the extra minutes.
+            each(minute.min(168 * 60 - 1), low, high);
         }
         second += 60;
     }
-    let min = low_minutes as f64 / 60.0;
-    let max = if plan.mode.schedules_move_hpa() {
-        high_minutes as f64 / 60.0
-    } else {
-        min
-    };
-    Some(Hours { min, max })
+    Some(())
 }
 
 /// Cut a line to the table width.
@@ -462,6 +499,34 @@ mod tests {
         .unwrap();
         assert_eq!(hpa.max, 7.0 * (14.0 * 8.0 + 10.0 * 3.0));
         assert!(weekly_hours(&plan(AutoscalingMode::HpaReactive, "24x7_peak", None)).is_none());
+    }
+
+    #[test]
+    fn the_weekly_profile_follows_the_schedules_hour_by_hour() {
+        // workday_peak (scheduled_hpa): weekend 1-2 until Monday 09:00, then 3-10 until 18:00,
+        // then 1-3; Saturday 00:00 back to 1-2.
+        let week = weekly_profile(&plan(
+            AutoscalingMode::ScheduledHpa,
+            "workday_peak",
+            Some("Asia/Shanghai"),
+        ));
+        assert_eq!(week.len(), 168);
+        assert_eq!(week[0], (1, 2), "Monday 00:00");
+        assert_eq!(week[9], (3, 10), "Monday 09:00");
+        assert_eq!(week[17], (3, 10), "Monday 17:00");
+        assert_eq!(week[18], (1, 3), "Monday 18:00");
+        assert_eq!(week[4 * 24 + 23], (1, 3), "Friday 23:00");
+        assert_eq!(week[5 * 24], (1, 2), "Saturday 00:00");
+        // The hours add up to the weekly TaskManager-hours.
+        let floor: u32 = week.iter().map(|w| w.0).sum();
+        let ceiling: u32 = week.iter().map(|w| w.1).sum();
+        assert_eq!((floor, ceiling), (258, 762));
+        // In scheduled mode the CronJobs set the count: the ceiling is the floor.
+        let scheduled = weekly_profile(&plan(AutoscalingMode::Scheduled, "24x7_peak", None));
+        assert!(scheduled.iter().all(|(floor, ceiling)| floor == ceiling));
+        // Without schedules, the range all week.
+        let flat = weekly_profile(&plan(AutoscalingMode::HpaReactive, "24x7_peak", None));
+        assert!(flat.iter().all(|w| *w == (1, 10)));
     }
 
     #[test]

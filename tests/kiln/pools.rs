@@ -354,6 +354,7 @@ fn status_golden(example: &str, format: &str, file: &str) {
         .arg(project_dir().join("examples").join(example))
         .arg(format!("--format={format}")));
     assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.is_empty(), "{}", result.stderr);
     let path = project_dir().join("tests/data/status").join(file);
     if bless() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -378,6 +379,9 @@ fn status_goldens() {
     status_golden("hyperpod", "json", "hyperpod.json");
     status_golden("lemo", "table", "lemo.txt");
     status_golden("lemo", "json", "lemo.json");
+    // One self-contained page (scripts/html_check.py loads it in chromium).
+    status_golden("hyperpod", "html", "hyperpod.html");
+    status_golden("lemo", "html", "lemo.html");
 }
 
 #[test]
