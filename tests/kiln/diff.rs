@@ -729,3 +729,34 @@ fn a_crafted_base_tree_writes_nothing_outside() {
     assert!(result.stderr.contains("big.yaml"), "{}", result.stderr);
     assert!(result.stderr.contains("MiB"), "{}", result.stderr);
 }
+
+/// `--format html`: one page on stdout (nothing on stderr), exit 1 with changes, the same
+/// summary and notes as the JSON report in its `data-*` attributes, repository text escaped.
+/// scripts/html_check.py loads such a page in headless chromium.
+#[test]
+fn html_is_one_page_with_the_json_reports_numbers() {
+    let repo = markdown_repo();
+    let html = repo.diff(&["--base", "main", "--format", "html"]);
+    assert_eq!(html.code, 1, "{}", html.stderr);
+    assert!(html.stderr.is_empty(), "{}", html.stderr);
+    assert!(
+        html.stdout.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html.stdout[..80.min(html.stdout.len())]
+    );
+    assert!(html.stdout.contains("default-src 'none'"));
+    assert!(!html.stdout.contains("<script"));
+    let json: Value =
+        serde_json::from_str(&repo.diff(&["--base", "main", "--format", "json"]).stdout).unwrap();
+    let summary = &json["environments"][0]["summary"];
+    let attrs = format!(
+        "data-added=\"{}\" data-removed=\"{}\" data-changed=\"{}\" data-unchanged=\"{}\"",
+        summary["added"], summary["removed"], summary["changed"], summary["unchanged"]
+    );
+    assert!(html.stdout.contains(&attrs), "{attrs}");
+    let notes = json["environments"][0]["notes"].as_array().unwrap();
+    assert!(!notes.is_empty());
+    assert_eq!(html.stdout.matches("class=\"note\"").count(), notes.len());
+    let unchanged = repo.diff(&["--base", "HEAD", "--head", "HEAD", "--format", "html"]);
+    assert_eq!(unchanged.code, 0, "{}", unchanged.stderr);
+}
