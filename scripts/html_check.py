@@ -200,7 +200,8 @@ def pages(kiln, work):
 
 
 def main():
-    kiln = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target/debug/kiln")
+    # Absolute: the diff runs kiln from inside a temporary repository.
+    kiln = str(pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "target/debug/kiln").resolve())
     if not os.path.exists(CHROMIUM):
         sys.exit("html_check: chromium is required (apt-get install chromium)")
     SHOTS.mkdir(parents=True, exist_ok=True)

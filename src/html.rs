@@ -37,7 +37,7 @@ table{border-collapse:collapse}td,th{padding:3px 10px;text-align:left;border-bot
 .unassigned{background:#c9ced6;color:#1d2430}.range{background:repeating-linear-gradient(45deg,#e8edf3,#e8edf3 4px,#cfd8e3 4px,#cfd8e3 8px);color:#1d2430}
 svg{border:1px solid #9aa4b1;background:#fbfcfd}
 pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px}
-.add{color:#116329;background:#dafbe1;display:block}.del{color:#82071e;background:#ffebe9;display:block}
+.add{color:#116329;background:#dafbe1}.del{color:#82071e;background:#ffebe9}
 .note{margin:2px 0}.impact{font-weight:600;display:inline-block;min-width:80px}
 ";
 
