@@ -1,5 +1,6 @@
-//! kiln diff's checkout of a git revision: any `git ls-tree` listing (symlinks, folders,
-//! repeated paths, sizes) is written into a private folder and nothing outside it.
+//! kiln diff's reading of a git revision into memory: any `git ls-tree` listing (symlinks,
+//! folders under links, repeated paths, sizes) is refused or read without a panic, and a
+//! followed link never ends on a link or outside the tree.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
