@@ -101,7 +101,9 @@ pub fn generate_text(kind: Kind) -> String {
 /// The committed schema, parsed (once, on the first error): [`to_diagnostics`] looks up the
 /// subschema an error points at (its known properties, its description).
 fn parsed(kind: Kind) -> &'static Value {
-    static CELLS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
+    // One cell per kind, in `Kind::ALL` order (the variants' order): adding a kind needs no
+    // change here.
+    static CELLS: [OnceLock<Value>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
     let cell = &CELLS[kind as usize];
     cell.get_or_init(|| serde_json::from_str(committed(kind)).unwrap_or(Value::Bool(true)))
 }
