@@ -2,6 +2,7 @@
 //! selects the business's slice.
 
 pub mod expand;
+pub mod rules;
 pub mod spec;
 pub mod validate;
 

@@ -1,18 +1,16 @@
-//! BusinessService rules and its plan.
+//! BusinessService: its plan, and the cross-document rule (the pool, in the Service's
+//! namespace); the other rules are in [`super::rules`].
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
+use super::rules;
 use super::spec::{BusinessService, BusinessServiceSpec, Exposure};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::field_path::FieldPath;
 use crate::kinds::model_pool::ModelPool;
-use crate::kinds::model_pool::allocation::UNASSIGNED;
 use crate::kinds::model_pool::validate::PoolPlan;
-use crate::names;
 use crate::parse::Located;
 use crate::validate::{
-    Context, Settings, labels, namespace_or_error, resolve_namespace, unless_failed,
+    Context, Place, Settings, labels, namespace_or_error, resolve_namespace, unless_failed,
 };
 
 /// Everything needed to render one BusinessService.
@@ -59,16 +57,12 @@ fn business_service(
     plans: &[PoolPlan],
     out: &mut Diagnostics,
 ) -> Option<ServicePlan> {
+    let place = Place::of(located);
     let service = &located.value;
     let spec = &service.spec;
     let err = |path: &str, message: String| located.diagnostic(Diagnostic::error(message), path);
     let name = service.metadata.name.clone();
-    if !names::is_dns_label(&name, 63) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out.push(err(
-            "metadata.name",
-            format!("\"{name}\" is not a valid Service name: a DNS label starting with a letter"),
-        ));
-    }
+    out.extend(rules::name(place, &name));
     let namespace = namespace_or_error(ctx, &service.metadata, located, out);
     let labels = labels(settings, &service.metadata, located, out);
     let path_of = |file: usize| {
@@ -116,62 +110,8 @@ fn business_service(
     let plan = plans
         .iter()
         .find(|p| p.file == pool.file && p.doc == pool.doc)?;
-    match plan
-        .slices
-        .iter()
-        .find(|s| s.business == spec.business && s.business != UNASSIGNED)
-    {
-        None => {
-            let assigned: Vec<&str> = plan
-                .slices
-                .iter()
-                .filter(|s| s.business != UNASSIGNED)
-                .map(|s| s.business.as_str())
-                .collect();
-            out.push(
-                err(
-                    "spec.business",
-                    format!(
-                        "pool {} ({}) does not assign business \"{}\"; it assigns {}",
-                        plan.name,
-                        plan.source,
-                        spec.business,
-                        if assigned.is_empty() {
-                            "none".to_string()
-                        } else {
-                            assigned.join(", ")
-                        }
-                    ),
-                )
-                .with_hint(format!("add it to spec.assignments in {}", plan.source)),
-            );
-        }
-        Some(slice) if slice.replicas == 0 => out.push(located.diagnostic(
-            Diagnostic::warning(format!(
-                "business \"{}\" has 0 pods in pool {} ({}): the Service has no endpoints",
-                spec.business, plan.name, plan.source
-            )),
-            "spec.business",
-        )),
-        Some(_) => {}
-    }
-    for (i, range) in spec.source_ranges.iter().enumerate() {
-        if !is_cidr(range) {
-            out.push(
-                Diagnostic::error(format!("\"{range}\" is not a CIDR (e.g. 10.0.0.0/8)")).at(
-                    located.file,
-                    located.doc,
-                    FieldPath::parse("spec.sourceRanges").index(i),
-                ),
-            );
-        }
-    }
-    if spec.exposure == Exposure::Cluster && !spec.source_ranges.is_empty() {
-        out.push(err(
-            "spec.sourceRanges",
-            "sourceRanges apply to load balancers; exposure is cluster".into(),
-        ));
-    }
+    out.extend(rules::business(place, spec, plan));
+    out.extend(rules::source_ranges(place, spec));
     let (class, generated) = load_balancer(ctx, spec.exposure);
     let source = path_of(located.file);
     Some(ServicePlan {
@@ -227,31 +167,4 @@ fn load_balancer(
         ),
     ]);
     (Some("service.k8s.aws/nlb".to_string()), annotations)
-}
-
-fn is_cidr(text: &str) -> bool {
-    let Some((address, prefix)) = text.split_once('/') else {
-        return false;
-    };
-    let Ok(ip) = address.parse::<IpAddr>() else {
-        return false;
-    };
-    let Ok(prefix) = prefix.parse::<u8>() else {
-        return false;
-    };
-    prefix <= if ip.is_ipv4() { 32 } else { 128 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidrs() {
-        assert!(is_cidr("10.0.0.0/8"));
-        assert!(is_cidr("2001:db8::/32"));
-        assert!(!is_cidr("10.0.0.0"));
-        assert!(!is_cidr("10.0.0.0/33"));
-        assert!(!is_cidr("example.com/8"));
-    }
 }
