@@ -157,6 +157,14 @@ pub enum Node<'a> {
     Outside,
 }
 
+/// The longest symlink text read (Linux's PATH_MAX); a longer link resolves to nothing.
+const MAX_LINK: u64 = 4096;
+
+/// Every folder above a `/`-separated path, outermost first (`a`, `a/b` for `a/b/c`).
+fn folders_of(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
+}
+
 /// How many symlinks one path may pass through (Linux's limit).
 const MAX_LINKS: usize = 40;
 
@@ -236,13 +244,13 @@ pub fn read_revision(top: &Path, commit: &str, inside: &str) -> Result<Revision,
     let entries = plan(&output(&mut ls)?, inside);
     let link_objects: Vec<&str> = entries
         .iter()
-        .filter(|e| e.is_symlink() && e.size <= 4096)
+        .filter(|e| e.is_symlink() && e.size <= MAX_LINK)
         .map(|e| e.object.as_str())
         .collect();
     let texts = cat_file(top, &link_objects)?;
     let links = entries
         .iter()
-        .filter(|e| e.is_symlink() && e.size <= 4096)
+        .filter(|e| e.is_symlink() && e.size <= MAX_LINK)
         .zip(texts)
         .map(|(e, text)| {
             (
@@ -269,20 +277,9 @@ impl Revision {
         };
         revision.folders.insert(String::new());
         for entry in entries {
-            let mut folder = String::new();
-            for part in entry
-                .relative
-                .split('/')
-                .collect::<Vec<_>>()
-                .split_last()
-                .map_or(&[][..], |(_, f)| f)
-            {
-                if !folder.is_empty() {
-                    folder.push('/');
-                }
-                folder.push_str(part);
-                revision.folders.insert(folder.clone());
-            }
+            revision
+                .folders
+                .extend(folders_of(&entry.relative).map(str::to_string));
             if revision.files.contains_key(&entry.relative) {
                 return Err(GitError::Failed(format!(
                     "the revision's tree names {} twice (a crafted tree?)",
@@ -422,26 +419,20 @@ impl Revision {
         let mut skipped_folders: BTreeMap<String, bool> = BTreeMap::new();
         let mut wanted = Vec::new();
         for rel in paths {
-            let parts: Vec<&str> = rel.split('/').collect();
-            let mut folder = String::new();
-            let mut skipped = false;
-            for part in &parts[..parts.len() - 1] {
-                if !folder.is_empty() {
-                    folder.push('/');
-                }
-                folder.push_str(part);
-                skipped = *skipped_folders.entry(folder.clone()).or_insert_with(|| {
-                    skips.skips(&folder)
-                        || skips.is_output(&folder)
-                        || matches!(
-                            self.resolve(&format!("{folder}/{CONFIG_FILE}")),
-                            Node::File(_)
-                        )
-                });
-                if skipped {
-                    break;
-                }
-            }
+            // A folder the working tree's walk would not enter: hidden, excluded, the output
+            // folder, or another app's (it has a kiln.yaml).
+            let skipped = folders_of(rel).any(|folder| {
+                *skipped_folders
+                    .entry(folder.to_string())
+                    .or_insert_with(|| {
+                        skips.skips(folder)
+                            || skips.is_output(folder)
+                            || matches!(
+                                self.resolve(&format!("{folder}/{CONFIG_FILE}")),
+                                Node::File(_)
+                            )
+                    })
+            });
             if skipped || skips.skips(rel) {
                 continue;
             }

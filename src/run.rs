@@ -354,13 +354,17 @@ impl Root {
             .collect()
     }
 
-    /// Render for `environment` (None: kiln.yaml's default).
+    /// Render for `environment` (None: kiln.yaml's default), from a copy of the files.
     fn render(&self, environment: Option<&str>) -> Outcome {
+        self.render_loaded(self.loaded.clone(), environment)
+    }
+
+    fn render_loaded(&self, loaded: render::Loaded, environment: Option<&str>) -> Outcome {
         let options = Options {
             environment: environment.map(str::to_string),
             ..self.options.clone()
         };
-        let mut outcome = render::render(self.loaded.clone(), self.files.as_ref(), &options);
+        let mut outcome = render::render(loaded, self.files.as_ref(), &options);
         outcome.timings.insert(0, ("read files", self.read));
         outcome
     }
@@ -382,14 +386,9 @@ impl Root {
     }
 
     /// Render once, taking the files over (no copy).
-    fn render_once(self, environment: Option<&str>) -> Outcome {
-        let options = Options {
-            environment: environment.map(str::to_string),
-            ..self.options
-        };
-        let mut outcome = render::render(self.loaded, self.files.as_ref(), &options);
-        outcome.timings.insert(0, ("read files", self.read));
-        outcome
+    fn render_once(mut self, environment: Option<&str>) -> Outcome {
+        let loaded = std::mem::take(&mut self.loaded);
+        self.render_loaded(loaded, environment)
     }
 }
 
@@ -592,7 +591,6 @@ fn report(mut outcome: Outcome, environment: Option<String>, strict: bool) -> Re
     }
 }
 
-/// Environment names of the root's kiln.yaml (empty when it has none or cannot be read).
 /// The environments `-e`/`--all-envs` select among `names` (kiln.yaml's): every one (or the
 /// default when there is none), or the one named (`None`: the default).
 fn selected_environments(
@@ -673,13 +671,10 @@ struct SideError(Vec<Diagnostic>);
 /// Free `value` on a thread of its own. The caller goes on at once; if the process ends
 /// first, the system takes the memory back with the process.
 fn drop_later<T: Send + 'static>(value: T) {
-    if let Err(e) = std::thread::Builder::new()
+    // Without a thread to spare, spawn drops the closure (and `value`) right here.
+    let _ = std::thread::Builder::new()
         .name("kiln-free".into())
-        .spawn(move || drop(value))
-    {
-        // No thread to spare: the spawn error handed nothing back, the value went with it.
-        drop(e);
-    }
+        .spawn(move || drop(value));
 }
 
 /// One side of a diff: a revision read from git, or the working tree (`root`).
