@@ -659,13 +659,28 @@ pub fn replica_range(
 }
 
 /// The job's parallelism: its own, else every slot of the minimum TaskManagers. A mode that
-/// fixes the TaskManager count ignores an explicit one that disagrees.
+/// fixes the TaskManager count ignores an explicit one that disagrees. The task slots of the
+/// largest TaskManager count must fit the int32 fields they are written to.
 pub fn parallelism(
     place: Place,
     spec: &FlinkJobSpec,
-    min_replicas: u32,
+    (min_replicas, max_replicas): (u32, u32),
     slots: u32,
 ) -> (u32, Problems) {
+    let most = u64::from(min_replicas.max(max_replicas)) * u64::from(slots);
+    if most > u64::from(i32::MAX.unsigned_abs()) {
+        return (
+            0,
+            vec![place.error(
+                "spec.resources.taskManager.slots",
+                format!(
+                    "{} TaskManagers x {slots} slots = {most} task slots; Kubernetes and the operator take at most {}",
+                    min_replicas.max(max_replicas),
+                    i32::MAX
+                ),
+            )],
+        );
+    }
     let full = min_replicas * slots;
     match spec.parallelism {
         Some(p) if spec.autoscaling.mode.owns_replicas() && p != full => (
@@ -1141,8 +1156,12 @@ mod tests {
             ("parallelism: 3\nautoscaling: {mode: reactive}\n", (3, 1)),
         ];
         for (yaml, (expected, warnings)) in cases {
-            let (p, found) = parallelism(PLACE, &spec(&format!("{BASE}{yaml}")), 4, 2);
+            let (p, found) = parallelism(PLACE, &spec(&format!("{BASE}{yaml}")), (4, 6), 2);
             assert_eq!((p, found.len()), (expected, warnings), "{yaml}");
         }
+        // More task slots than an int32 holds: an error, not an overflow.
+        let (_, found) = parallelism(PLACE, &spec(BASE), (100_000, 100_000), 100_000);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].is_error() && found[0].message.contains("10000000000 task slots"));
     }
 }

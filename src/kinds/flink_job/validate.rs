@@ -173,7 +173,8 @@ fn flink_job(
     let ((min_replicas, max_replicas), problems) =
         rules::replica_range(place, a, &schedules, &resources.profile);
     out.extend(problems);
-    let (parallelism, problems) = rules::parallelism(place, spec, min_replicas, resources.slots);
+    let (parallelism, problems) =
+        rules::parallelism(place, spec, (min_replicas, max_replicas), resources.slots);
     out.extend(problems);
 
     let mode = a.mode;
