@@ -138,7 +138,8 @@ fn parse_field(text: &str, field: &Field) -> Result<(u64, bool), CronError> {
             None => (part, None),
         };
         let (start, end) = if range == "*" || range == "?" {
-            if step.is_none() {
+            // robfig/cron keeps the "unrestricted" mark for a step of 1 only.
+            if step.is_none_or(|s| s == 1) {
                 any = true;
             }
             (field.min, field.max)
@@ -200,6 +201,34 @@ impl Schedule {
         })
     }
 
+    /// The days of the week (bit 0 Sunday … bit 6 Saturday) the schedule fires on, when
+    /// that set does not depend on the date: every month allowed, and day-of-month either
+    /// unrestricted, covering every day, or OR-ed (cron's rule when both are restricted)
+    /// with a day-of-week that covers every day. `None` for a schedule tied to dates
+    /// (`0 9 1 * *`, `0 20 * 11 *`), whose week changes with the month.
+    pub fn weekdays(&self) -> Option<u8> {
+        const ALL_MONTHS: u16 = 0b1_1111_1111_1110;
+        const ALL_DAYS: u32 = 0xFFFF_FFFE;
+        const ALL_WEEK: u8 = 0x7F;
+        if self.months & ALL_MONTHS != ALL_MONTHS {
+            return None;
+        }
+        let every_date = self.days_of_month & ALL_DAYS == ALL_DAYS;
+        let every_weekday = self.days_of_week & ALL_WEEK == ALL_WEEK;
+        match (self.dom_any, self.dow_any) {
+            (true, _) => Some(self.days_of_week & ALL_WEEK),
+            (false, true) => every_date.then_some(ALL_WEEK),
+            (false, false) => (every_date || every_weekday).then_some(ALL_WEEK),
+        }
+    }
+
+    /// Does a weekly schedule (see [`Schedule::weekdays`]) fire at this minute of the week?
+    pub fn fires_weekly(&self, weekdays: u8, weekday: u32, hour: u32, minute: u32) -> bool {
+        weekdays & (1 << weekday) != 0
+            && self.hours & (1 << hour) != 0
+            && self.minutes & (1 << minute) != 0
+    }
+
     /// Does the schedule fire at this local wall-clock minute?
     /// `weekday` is 0 for Sunday; `day` and `month` are 1-based.
     pub fn matches(&self, month: u32, day: u32, weekday: u32, hour: u32, minute: u32) -> bool {
@@ -220,6 +249,27 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weekly_schedules() {
+        for (expression, days) in [
+            ("0 9 * * 1-5", Some(0b0011_1110)),
+            ("0 9 * * *", Some(0x7F)),
+            ("@daily", Some(0x7F)),
+            ("@weekly", Some(0b1)),
+            ("0 9 1-31 * *", Some(0x7F)),
+            ("0 9 1-31 1-12 6", Some(0x7F)),
+            ("0 9 1 * 0-6", Some(0x7F)),
+            ("0 9 */1 * 1", Some(0b10)),
+            ("0 9 1 * *", None),
+            ("@monthly", None),
+            ("0 20 * 11 *", None),
+            ("0 9 1 * 1", None),
+            ("0 9 */2 * *", None),
+        ] {
+            assert_eq!(ok(expression).weekdays(), days, "{expression}");
+        }
+    }
 
     #[test]
     fn schedules_that_never_fire() {

@@ -9,6 +9,10 @@ use serde_json::Value;
 
 use crate::emit;
 use crate::expand::Object;
+use crate::kinds::AutoscalingEngine;
+use crate::kinds::flink_job::ScheduleEntry;
+use crate::kinds::flink_job::validate::FlinkPlan;
+use crate::kinds::flink_job::{autoscaling, week};
 use crate::yaml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +70,8 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Note {
-    /// `restart`, `rescale`, `refused`, `state`, `capacity`, `exposure`, `replace`, `schedule`.
+    /// `restart`, `rescale`, `refused`, `state`, `capacity`, `exposure`, `replace`, `schedule`,
+    /// `autoscaling`.
     pub impact: &'static str,
     /// The object, as `Kind namespace/name`.
     pub object: String,
@@ -281,7 +286,21 @@ fn object_notes(base: Option<&Value>, head: Option<&Value>) -> Vec<Note> {
             }
         }
         "CronJob" => {
-            if let (Some(b), Some(h)) = (base, head) {
+            // A scaler CronJob's schedule is derived from the job's schedule, whose changes
+            // are noted from the plans (see `scaling_notes`).
+            let scaler = |v: &Value| {
+                v["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+                    .as_array()
+                    .is_some_and(|args| {
+                        args.iter().any(|a| {
+                            a.as_str().and_then(|a| a.strip_prefix("--field-manager="))
+                                == Some(autoscaling::FIELD_MANAGER)
+                        })
+                    })
+            };
+            if let (Some(b), Some(h)) = (base, head)
+                && !scaler(h)
+            {
                 let when = |v: &Value| {
                     format!(
                         "`{}` ({})",
@@ -379,6 +398,104 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
         }
         _ => {}
     }
+}
+
+/// What a change of a job's autoscaling engine or schedule does, from the two sides' plans:
+/// notes only for jobs whose rendered objects changed (`report`'s changes).
+pub fn scaling_notes(report: &Report, base: &[FlinkPlan], head: &[FlinkPlan]) -> Vec<Note> {
+    let changed: BTreeSet<(&str, &str)> = report
+        .changes
+        .iter()
+        .map(|c| (c.namespace.as_str(), c.source.as_str()))
+        .collect();
+    let before: BTreeMap<(&str, &str), &FlinkPlan> = base
+        .iter()
+        .map(|p| ((p.namespace.as_str(), p.name.as_str()), p))
+        .collect();
+    let mut notes = Vec::new();
+    for h in head {
+        let Some(b) = before.get(&(h.namespace.as_str(), h.name.as_str())) else {
+            continue;
+        };
+        if !changed.contains(&(h.namespace.as_str(), h.source.as_str())) {
+            continue;
+        }
+        let object = format!("FlinkJob {}/{}", h.namespace, h.name);
+        if b.mode.has_engine() && h.mode.has_engine() && b.engine != h.engine {
+            notes.push(Note {
+                impact: "autoscaling",
+                object: object.clone(),
+                message: engine_change(b, h),
+            });
+        }
+        if b.mode.is_scheduled() && h.mode.is_scheduled() {
+            let windows = window_changes(b, h);
+            if !windows.is_empty() {
+                let when = match h.engine {
+                    AutoscalingEngine::Kubernetes => format!(
+                        "applied within {} minutes by the scaler CronJobs",
+                        week::HOLD_EVERY
+                    ),
+                    AutoscalingEngine::Keda => "applied at KEDA's next poll".to_string(),
+                };
+                notes.push(Note {
+                    impact: "schedule",
+                    object,
+                    message: format!("schedule changes ({when}): {}", windows.join("; ")),
+                });
+            }
+        }
+    }
+    notes
+}
+
+fn engine_change(b: &FlinkPlan, h: &FlinkPlan) -> String {
+    match h.engine {
+        AutoscalingEngine::Keda if b.mode.has_hpa() => format!(
+            "autoscaling moves from kubernetes to keda: the HPA{} pruned and a ScaledObject takes over, so for a moment the job is not autoscaled; KEDA's admission webhook refuses a ScaledObject while another HPA scales the same FlinkDeployment, so sync with pruning (Argo CD prunes before it creates) or delete HPA {} first",
+            if b.scalers.is_empty() { " is" } else { " and its scaler CronJobs are" },
+            h.name
+        ),
+        AutoscalingEngine::Keda => "autoscaling moves from kubernetes to keda: the scaler CronJobs are pruned and a ScaledObject takes over, so for a moment nothing holds the schedule".to_string(),
+        AutoscalingEngine::Kubernetes => format!(
+            "autoscaling moves from keda to kubernetes: the ScaledObject is pruned (KEDA deletes its HPA keda-hpa-{}) and {} over, so for a moment the job is not autoscaled",
+            h.name,
+            match (h.mode.has_hpa(), h.scalers.is_empty()) {
+                (true, true) => "an HPA takes",
+                (true, false) => "an HPA with scaler CronJobs takes",
+                (false, _) => "scaler CronJobs take",
+            }
+        ),
+    }
+}
+
+/// Each schedule entry added, removed or changed (matched by name), and a new time zone.
+fn window_changes(b: &FlinkPlan, h: &FlinkPlan) -> Vec<String> {
+    let show = |e: &ScheduleEntry| format!("`{}` {}-{}", e.cron, e.min_replicas, e.max_replicas);
+    let mut changes = Vec::new();
+    if b.time_zone != h.time_zone {
+        let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no time zone".to_string());
+        changes.push(format!(
+            "time zone {} → {}",
+            zone(&b.time_zone),
+            zone(&h.time_zone)
+        ));
+    }
+    for entry in &h.schedules {
+        match b.schedules.iter().find(|e| e.name == entry.name) {
+            None => changes.push(format!("{} added: {}", entry.name, show(entry))),
+            Some(old) if old != entry => {
+                changes.push(format!("{} {} → {}", entry.name, show(old), show(entry)));
+            }
+            Some(_) => {}
+        }
+    }
+    for old in &b.schedules {
+        if !h.schedules.iter().any(|e| e.name == old.name) {
+            changes.push(format!("{} removed (was {})", old.name, show(old)));
+        }
+    }
+    changes
 }
 
 /// An object's tree. Both sides of a diff are rendered with [`crate::render::Keep::Values`],

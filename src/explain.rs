@@ -273,7 +273,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("\nFIELDS:\n  maxReplicas\t<integer>\n    Most TaskManagers."),
+            text.contains("\n  maxReplicas\t<integer>\n    Most TaskManagers."),
             "{text}"
         );
         assert!(

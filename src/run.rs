@@ -815,12 +815,10 @@ fn diff_command(args: &DiffArgs) -> i32 {
             Ok(sides) => sides,
             Err(code) => return code,
         };
-        reports.push(diff::compare(
-            &base.objects,
-            &head.objects,
-            args.context,
-            environment,
-        ));
+        let mut report = diff::compare(&base.objects, &head.objects, args.context, environment);
+        let notes = diff::scaling_notes(&report, &base.flink_plans, &head.flink_plans);
+        report.notes.extend(notes);
+        reports.push(report);
         // Freeing two renders' trees was a quarter of a diff's time: it happens beside the
         // rest of the work (the next environment, the report) instead of before it.
         drop_later((base, head));

@@ -5,6 +5,9 @@
 //! a fixed reference week — Monday 2025-01-06 00:00 to Monday 2025-01-13 00:00 — after a
 //! warm-up week that sets the state the week starts in. A fixed week keeps the output
 //! deterministic; schedules tied to particular months or days of the month are evaluated in it.
+//! The floor is the schedule's; the ceiling in `scheduled_hpa` is the autoscaler's
+//! `maxReplicas` all week, on either engine: git owns that maximum (an HPA requires it, and
+//! KEDA has one per ScaledObject), so a window's own maxReplicas cannot lower it.
 
 use std::fmt::Write as _;
 
@@ -65,6 +68,9 @@ pub struct JobStatus {
     pub job_type: String,
     pub profile: String,
     pub mode: String,
+    /// What drives the mode (`kubernetes` or `keda`); absent in modes without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub parallelism: u32,
@@ -137,6 +143,7 @@ pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
             .to_string(),
             profile: j.profile.clone(),
             mode: j.mode.as_str().to_string(),
+            engine: j.mode.has_engine().then(|| j.engine.as_str().to_string()),
             min_replicas: j.min_replicas,
             max_replicas: j.max_replicas,
             parallelism: j.parallelism,
@@ -165,9 +172,9 @@ pub fn weekly_hours(plan: &FlinkPlan) -> Option<Hours> {
         return None;
     }
     let (mut low_minutes, mut high_minutes) = (0u64, 0u64);
-    walk_week(plan, |_, low, high| {
+    walk_week(plan, |_, low| {
         low_minutes += u64::from(low);
-        high_minutes += u64::from(high);
+        high_minutes += u64::from(plan.max_replicas);
     })?;
     let min = low_minutes as f64 / 60.0;
     let max = if plan.mode.schedules_move_hpa() {
@@ -187,11 +194,11 @@ pub fn weekly_profile(plan: &FlinkPlan) -> Vec<(u32, u32)> {
         return vec![constant; 168];
     }
     let mut hours = vec![(u32::MAX, 0u32); 168];
-    let walked = walk_week(plan, |minute, low, high| {
+    let walked = walk_week(plan, |minute, low| {
         let (floor, ceiling) = &mut hours[minute / 60];
         *floor = (*floor).min(low);
         *ceiling = (*ceiling).max(if plan.mode.schedules_move_hpa() {
-            high
+            plan.max_replicas
         } else {
             low
         });
@@ -204,21 +211,17 @@ pub fn weekly_profile(plan: &FlinkPlan) -> Vec<(u32, u32)> {
 
 /// Evaluate the job's cron entries minute by minute in its time zone over the reference
 /// week (after a week of warm-up, so the range in force at Monday 00:00 is known), calling
-/// `each(minute of the week, floor, ceiling)`.
-fn walk_week(plan: &FlinkPlan, mut each: impl FnMut(usize, u32, u32)) -> Option<()> {
+/// `each(minute of the week, floor)`.
+fn walk_week(plan: &FlinkPlan, mut each: impl FnMut(usize, u32)) -> Option<()> {
     let zone = plan
         .time_zone
         .as_deref()
         .and_then(|z| TimeZone::get(z).ok())
         .unwrap_or(TimeZone::UTC);
-    let entries: Vec<(cron::Schedule, u32, u32)> = plan
+    let entries: Vec<(cron::Schedule, u32)> = plan
         .schedules
         .iter()
-        .filter_map(|e| {
-            cron::parse(&e.cron)
-                .ok()
-                .map(|s| (s, e.min_replicas, e.max_replicas))
-        })
+        .filter_map(|e| cron::parse(&e.cron).ok().map(|s| (s, e.min_replicas)))
         .collect();
     let week_start = jiff::civil::date(2025, 1, 6)
         .at(0, 0, 0, 0)
@@ -231,11 +234,11 @@ fn walk_week(plan: &FlinkPlan, mut each: impl FnMut(usize, u32, u32)) -> Option<
         .ok()?
         .timestamp();
     let warm_up = week_start.as_second() - 7 * 24 * 3600;
-    let (mut low, mut high) = (plan.min_replicas, plan.max_replicas);
+    let mut low = plan.min_replicas;
     let mut second = warm_up;
     while second < week_end.as_second() {
         let local = Timestamp::from_second(second).ok()?.to_zoned(zone.clone());
-        for (schedule, lo, hi) in &entries {
+        for (schedule, floor) in &entries {
             let fires = schedule.matches(
                 u32::try_from(local.month()).unwrap_or(0),
                 u32::try_from(local.day()).unwrap_or(0),
@@ -244,14 +247,14 @@ fn walk_week(plan: &FlinkPlan, mut each: impl FnMut(usize, u32, u32)) -> Option<
                 u32::try_from(local.minute()).unwrap_or(0),
             );
             if fires {
-                (low, high) = (*lo, *hi);
+                low = *floor;
             }
         }
         if second >= week_start.as_second() {
             let minute = usize::try_from((second - week_start.as_second()) / 60).unwrap_or(0);
             // A week with a daylight-saving change has 167 or 169 hours; the last hour
             // takes the extra minutes.
-            each(minute.min(168 * 60 - 1), low, high);
+            each(minute.min(168 * 60 - 1), low);
         }
         second += 60;
     }
@@ -366,7 +369,10 @@ pub fn table(report: &Report) -> String {
                 j.name.clone(),
                 j.job_type.clone(),
                 j.profile.clone(),
-                j.mode.clone(),
+                match j.engine.as_deref() {
+                    Some("keda") => format!("{} (keda)", j.mode),
+                    _ => j.mode.clone(),
+                },
                 if j.min_replicas == j.max_replicas {
                     j.min_replicas.to_string()
                 } else {
@@ -453,10 +459,13 @@ mod tests {
             },
             slots: 1,
             mode,
+            engine: crate::kinds::AutoscalingEngine::Kubernetes,
             min_replicas: 1,
             max_replicas: 10,
             target_cpu_utilization: 80,
             schedules,
+            week: None,
+            scalers: Vec::new(),
             time_zone: zone.map(str::to_string),
             parallelism: 1,
             sql_script: None,
@@ -470,14 +479,15 @@ mod tests {
         // Week from Monday 00:00, starting in the weekend state (1-2) set on Saturday:
         // Mon 0-9h 1-2; each weekday 9-18h 3-10 (5 x 9h); Mon-Thu 18h-9h 1-3 (4 x 15h);
         // Fri 18-24h 1-3 (6h); Sat+Sun 1-2 (48h). 168 hours in all.
-        // min = 9 + 5*27 + 4*15 + 6 + 48 = 258; max = 18 + 5*90 + 4*45 + 18 + 96 = 762.
+        // min = 9 + 5*27 + 4*15 + 6 + 48 = 258; max = the autoscaler's 10 all week = 1680
+        // (a window's own maximum cannot lower it).
         let hours = weekly_hours(&plan(
             AutoscalingMode::ScheduledHpa,
             "workday_peak",
             Some("Asia/Shanghai"),
         ))
         .unwrap();
-        assert_eq!((hours.min, hours.max), (258.0, 762.0));
+        assert_eq!((hours.min, hours.max), (258.0, 1680.0));
         let utc = weekly_hours(&plan(AutoscalingMode::ScheduledHpa, "workday_peak", None)).unwrap();
         assert_eq!(
             utc, hours,
@@ -497,30 +507,30 @@ mod tests {
             Some("UTC"),
         ))
         .unwrap();
-        assert_eq!(hpa.max, 7.0 * (14.0 * 8.0 + 10.0 * 3.0));
+        assert_eq!(hpa.max, 168.0 * 10.0);
         assert!(weekly_hours(&plan(AutoscalingMode::HpaReactive, "24x7_peak", None)).is_none());
     }
 
     #[test]
     fn the_weekly_profile_follows_the_schedules_hour_by_hour() {
-        // workday_peak (scheduled_hpa): weekend 1-2 until Monday 09:00, then 3-10 until 18:00,
-        // then 1-3; Saturday 00:00 back to 1-2.
+        // workday_peak (scheduled_hpa): floor 1 until Monday 09:00, then 3 until 18:00, then
+        // 1; Saturday 00:00 still 1. The ceiling is the autoscaler's 10 throughout.
         let week = weekly_profile(&plan(
             AutoscalingMode::ScheduledHpa,
             "workday_peak",
             Some("Asia/Shanghai"),
         ));
         assert_eq!(week.len(), 168);
-        assert_eq!(week[0], (1, 2), "Monday 00:00");
+        assert_eq!(week[0], (1, 10), "Monday 00:00");
         assert_eq!(week[9], (3, 10), "Monday 09:00");
         assert_eq!(week[17], (3, 10), "Monday 17:00");
-        assert_eq!(week[18], (1, 3), "Monday 18:00");
-        assert_eq!(week[4 * 24 + 23], (1, 3), "Friday 23:00");
-        assert_eq!(week[5 * 24], (1, 2), "Saturday 00:00");
+        assert_eq!(week[18], (1, 10), "Monday 18:00");
+        assert_eq!(week[4 * 24 + 23], (1, 10), "Friday 23:00");
+        assert_eq!(week[5 * 24], (1, 10), "Saturday 00:00");
         // The hours add up to the weekly TaskManager-hours.
         let floor: u32 = week.iter().map(|w| w.0).sum();
         let ceiling: u32 = week.iter().map(|w| w.1).sum();
-        assert_eq!((floor, ceiling), (258, 762));
+        assert_eq!((floor, ceiling), (258, 1680));
         // In scheduled mode the CronJobs set the count: the ceiling is the floor.
         let scheduled = weekly_profile(&plan(AutoscalingMode::Scheduled, "24x7_peak", None));
         assert!(scheduled.iter().all(|(floor, ceiling)| floor == ceiling));

@@ -348,15 +348,62 @@ fn deployment_selector_change_needs_a_replace() {
 
 #[test]
 fn cron_schedule_change() {
-    let schedule = |cron: &str| {
+    let schedule = |peak: &str, zone: &str| {
         format!(
-            "  autoscaling:\n    mode: scheduled\n    schedules: [{{name: peak, cron: \"{cron}\", minReplicas: 2, maxReplicas: 2}}]\n"
+            "  autoscaling:\n    mode: scheduled\n    timeZone: {zone}\n    schedules:\n      - {{name: peak, cron: \"{peak}\", minReplicas: 3, maxReplicas: 3}}\n      - {{name: calm, cron: \"0 18 * * *\", minReplicas: 1, maxReplicas: 1}}\n"
         )
     };
-    let notes = flink_notes(&schedule("0 9 * * 1-5"), &schedule("0 8 * * 1-5"));
+    let said = flink_notes(
+        &schedule("0 9 * * 1-5", "Asia/Shanghai"),
+        &schedule("0 8 * * 1-5", "Europe/Berlin"),
+    );
     assert_eq!(
-        notes,
-        ["schedule: schedule changes: `0 9 * * 1-5` (UTC) → `0 8 * * 1-5` (UTC)"]
+        said,
+        [
+            "schedule: schedule changes (applied within 15 minutes by the scaler CronJobs): time zone Asia/Shanghai → Europe/Berlin; peak `0 9 * * 1-5` 3-3 → `0 8 * * 1-5` 3-3"
+        ]
+    );
+    // A schedule whose week does not change (one entry keeps one floor) renders the same:
+    // no change, no note.
+    let one = |cron: &str| {
+        format!(
+            "  autoscaling:\n    mode: scheduled\n    timeZone: UTC\n    schedules: [{{name: peak, cron: \"{cron}\", minReplicas: 2, maxReplicas: 2}}]\n"
+        )
+    };
+    let repo = Repo::new(&[("jobs/a.yaml", &job("a", &one("0 9 * * 1-5")))]);
+    repo.write("jobs/a.yaml", &job("a", &one("0 8 * * 1-5")));
+    let result = repo.diff(&["--base", "main", "--format=json"]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(notes(&result).is_empty());
+}
+
+/// Switching engines says what happens in between, both ways; a window's new bounds are
+/// noted with when they apply.
+#[test]
+fn engine_and_window_changes() {
+    let scaling = |engine: &str, morning: u32| {
+        format!(
+            "  autoscaling:\n    mode: scheduled_hpa\n    engine: {engine}\n    timeZone: UTC\n    schedules:\n      - {{name: morning, cron: \"0 9 * * 1-5\", minReplicas: {morning}, maxReplicas: 8}}\n      - {{name: evening, cron: \"0 18 * * 1-5\", minReplicas: 1, maxReplicas: 8}}\n"
+        )
+    };
+    assert_eq!(
+        flink_notes(&scaling("kubernetes", 3), &scaling("keda", 3)),
+        [
+            "autoscaling: autoscaling moves from kubernetes to keda: the HPA and its scaler CronJobs are pruned and a ScaledObject takes over, so for a moment the job is not autoscaled; KEDA's admission webhook refuses a ScaledObject while another HPA scales the same FlinkDeployment, so sync with pruning (Argo CD prunes before it creates) or delete HPA a first"
+        ]
+    );
+    assert_eq!(
+        flink_notes(&scaling("keda", 3), &scaling("kubernetes", 4)),
+        [
+            "autoscaling: autoscaling moves from keda to kubernetes: the ScaledObject is pruned (KEDA deletes its HPA keda-hpa-a) and an HPA with scaler CronJobs takes over, so for a moment the job is not autoscaled",
+            "schedule: schedule changes (applied within 15 minutes by the scaler CronJobs): morning `0 9 * * 1-5` 3-8 → `0 9 * * 1-5` 4-8",
+        ]
+    );
+    assert_eq!(
+        flink_notes(&scaling("keda", 3), &scaling("keda", 5)),
+        [
+            "schedule: schedule changes (applied at KEDA's next poll): morning `0 9 * * 1-5` 3-8 → `0 9 * * 1-5` 5-8"
+        ]
     );
 }
 

@@ -14,6 +14,7 @@ mod hardening;
 mod init;
 mod pools;
 mod quoting;
+mod scheduling;
 mod schemas;
 mod sql_wrapper;
 mod threads;

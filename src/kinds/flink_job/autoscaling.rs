@@ -17,8 +17,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 
 use super::validate::FlinkPlan;
-use super::{expand as flink, rbac};
+use super::week::{self, Week};
+use super::{expand as flink, keda, rbac};
 use crate::expand::{Object, Stamp, to_value};
+use crate::kinds::AutoscalingEngine;
 use crate::kinds::flink_job::ScheduleEntry;
 
 /// The field manager of every scaler patch, so server-side apply conflicts name it.
@@ -26,26 +28,70 @@ pub const FIELD_MANAGER: &str = "kiln-scaler";
 /// The non-root user the scaler runs as (distroless `nonroot`).
 pub const SCALER_UID: i64 = 65_532;
 
+/// One scaler CronJob: it sets the range of `entry` on `schedule`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalerCronJob {
+    pub name: String,
+    /// Index of the schedule entry whose range it applies.
+    pub entry: usize,
+    pub schedule: String,
+}
+
+/// The scaler CronJobs of a scheduled job on the kubernetes engine. With a weekly schedule,
+/// each entry's CronJobs fire when its windows start and every [`week::HOLD_EVERY`] minutes
+/// while they last, so that after a sync (or a recreated HPA) the window in force applies
+/// within that time: `<job>-scale-<entry>`, then `-2`, `-3`… when one cron expression
+/// cannot say it. A schedule tied to dates has no week: one CronJob per entry, on the
+/// entry's own cron.
+pub fn scaler_cron_jobs(
+    job: &str,
+    entries: &[ScheduleEntry],
+    week: Option<&Week>,
+) -> Vec<ScalerCronJob> {
+    let Some(week) = week else {
+        return entries
+            .iter()
+            .enumerate()
+            .map(|(entry, e)| ScalerCronJob {
+                name: cron_job_name(job, &e.name),
+                entry,
+                schedule: e.cron.clone(),
+            })
+            .collect();
+    };
+    let mut out = Vec::new();
+    for (entry, e) in entries.iter().enumerate() {
+        let schedules = week::crons(&week.hold_minutes(entry));
+        for (i, schedule) in schedules.into_iter().enumerate() {
+            let name = match i {
+                0 => cron_job_name(job, &e.name),
+                _ => format!("{}-{}", cron_job_name(job, &e.name), i + 1),
+            };
+            out.push(ScalerCronJob {
+                name,
+                entry,
+                schedule,
+            });
+        }
+    }
+    out
+}
+
 pub fn expand(plan: &FlinkPlan, scaler_image: &str) -> Vec<Object> {
     let stamp = Stamp::new(&plan.name, &plan.source, &plan.labels, &plan.annotations);
+    let object = |value| Object::new(value, &plan.source, plan.file, plan.doc);
+    if !plan.mode.has_engine() {
+        return Vec::new();
+    }
+    if plan.engine == AutoscalingEngine::Keda {
+        return vec![object(keda::scaled_object(plan, &stamp))];
+    }
     let mut objects = Vec::new();
     if plan.mode.has_hpa() {
-        objects.push(Object::new(
-            hpa(plan, &stamp),
-            &plan.source,
-            plan.file,
-            plan.doc,
-        ));
+        objects.push(object(hpa(plan, &stamp)));
     }
-    if plan.mode.is_scheduled() {
-        for entry in &plan.schedules {
-            objects.push(Object::new(
-                cron_job(plan, &stamp, entry, scaler_image),
-                &plan.source,
-                plan.file,
-                plan.doc,
-            ));
-        }
+    for scaler in &plan.scalers {
+        objects.push(object(cron_job(plan, &stamp, scaler, scaler_image)));
     }
     objects
 }
@@ -54,7 +100,9 @@ pub fn cron_job_name(job: &str, entry: &str) -> String {
     format!("{job}-scale-{entry}")
 }
 
-fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> serde_json::Value {
+/// The scaling behaviour the original system tuned: up by at most 100% a minute after a
+/// minute's stabilization, down by at most 50% a minute after five.
+pub fn behavior() -> HorizontalPodAutoscalerBehavior {
     let rules = |window: i32, percent: i32| HPAScalingRules {
         stabilization_window_seconds: Some(window),
         select_policy: Some("Max".to_string()),
@@ -65,6 +113,15 @@ fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> serde_json::Value {
         }]),
         ..HPAScalingRules::default()
     };
+    HorizontalPodAutoscalerBehavior {
+        scale_up: Some(rules(60, 100)),
+        scale_down: Some(rules(300, 50)),
+    }
+}
+
+/// The HPA. In `scheduled_hpa` its `minReplicas` is left out of git: the scaler CronJobs
+/// own it (the API server starts it at 1 until the first one runs).
+fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> serde_json::Value {
     to_value(&HorizontalPodAutoscaler {
         metadata: stamp.object_meta(&plan.name, &plan.namespace),
         spec: Some(HorizontalPodAutoscalerSpec {
@@ -73,7 +130,7 @@ fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> serde_json::Value {
                 kind: flink::KIND.to_string(),
                 name: plan.name.clone(),
             },
-            min_replicas: Some(to_i32(plan.min_replicas)),
+            min_replicas: (!plan.mode.schedules_move_hpa()).then(|| to_i32(plan.min_replicas)),
             max_replicas: to_i32(plan.max_replicas),
             metrics: Some(vec![MetricSpec {
                 type_: "Resource".to_string(),
@@ -87,10 +144,7 @@ fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> serde_json::Value {
                 }),
                 ..MetricSpec::default()
             }]),
-            behavior: Some(HorizontalPodAutoscalerBehavior {
-                scale_up: Some(rules(60, 100)),
-                scale_down: Some(rules(300, 50)),
-            }),
+            behavior: Some(behavior()),
         }),
         ..HorizontalPodAutoscaler::default()
     })
@@ -100,12 +154,14 @@ fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// The kubectl arguments of one scheduled change: a merge patch, no shell.
+/// The kubectl arguments of one scheduled change: a merge patch, no shell. It writes only
+/// what git leaves out: the HPA's `minReplicas` (`scheduled_hpa`) or the FlinkDeployment's
+/// `taskManager.replicas` (`scheduled`).
 pub fn patch_args(plan: &FlinkPlan, entry: &ScheduleEntry) -> Vec<String> {
     let (resource, patch) = if plan.mode.schedules_move_hpa() {
         (
             "horizontalpodautoscaler.autoscaling",
-            json!({"spec": {"minReplicas": entry.min_replicas, "maxReplicas": entry.max_replicas}}),
+            json!({"spec": {"minReplicas": entry.min_replicas}}),
         )
     } else {
         (
@@ -127,9 +183,10 @@ pub fn patch_args(plan: &FlinkPlan, entry: &ScheduleEntry) -> Vec<String> {
 fn cron_job(
     plan: &FlinkPlan,
     stamp: &Stamp<'_>,
-    entry: &ScheduleEntry,
+    scaler: &ScalerCronJob,
     image: &str,
 ) -> serde_json::Value {
+    let entry = &plan.schedules[scaler.entry];
     let labels = stamp.labels();
     let container = Container {
         name: "kubectl".to_string(),
@@ -190,12 +247,14 @@ fn cron_job(
         ..PodSpec::default()
     };
     to_value(&CronJob {
-        metadata: stamp.object_meta(&cron_job_name(&plan.name, &entry.name), &plan.namespace),
+        metadata: stamp.object_meta(&scaler.name, &plan.namespace),
         spec: Some(CronJobSpec {
-            schedule: entry.cron.clone(),
+            schedule: scaler.schedule.clone(),
             time_zone: plan.time_zone.clone(),
             concurrency_policy: Some("Forbid".to_string()),
-            starting_deadline_seconds: Some(600),
+            // A late start is still worth making within 5 minutes when the next hold is at
+            // most 15 away; an edge-only CronJob (a schedule tied to dates) gets 10.
+            starting_deadline_seconds: Some(if plan.week.is_some() { 300 } else { 600 }),
             successful_jobs_history_limit: Some(1),
             failed_jobs_history_limit: Some(3),
             job_template: JobTemplateSpec {

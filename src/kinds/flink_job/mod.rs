@@ -5,6 +5,7 @@ pub mod autoscaling;
 pub mod catalog;
 pub mod configuration;
 pub mod expand;
+pub mod keda;
 pub mod rbac;
 pub mod rules;
 pub mod spec;
@@ -12,6 +13,7 @@ pub mod sql;
 pub mod sql_wrapper;
 pub mod validate;
 pub mod version;
+pub mod week;
 
 pub use spec::*;
 

@@ -21,7 +21,7 @@ struct Targets<'a> {
 
 pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) -> Vec<Object> {
     let mut by_namespace: BTreeMap<&str, Targets<'_>> = BTreeMap::new();
-    for plan in plans.iter().filter(|p| p.mode.is_scheduled()) {
+    for plan in plans.iter().filter(|p| !p.scalers.is_empty()) {
         let targets = by_namespace.entry(plan.namespace.as_str()).or_default();
         if plan.mode.schedules_move_hpa() {
             targets.hpas.insert(&plan.name);

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::autoscaling::ScalerCronJob;
 use super::catalog::{self, Profile};
 use super::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
 use super::spec::{
@@ -12,8 +13,11 @@ use super::spec::{
 };
 use super::sql_wrapper;
 use super::version::FlinkVersion;
+use super::week::{self, Week};
+use crate::cron;
 use crate::diagnostic::Diagnostic;
 use crate::field_path::FieldPath;
+use crate::kinds::AutoscalingEngine;
 use crate::names;
 use crate::validate::{
     Place, check_schedule_entries, check_time_zone, image_warning, kube, memory_problem,
@@ -40,15 +44,6 @@ pub struct Resources {
     pub job_manager_replicas: u32,
     pub task_manager: Sizing,
     pub slots: u32,
-}
-
-/// The job's resolved autoscaling: its schedules, their time zone and the replica range.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Scaling {
-    pub schedules: Vec<ScheduleEntry>,
-    pub time_zone: Option<String>,
-    pub min_replicas: u32,
-    pub max_replicas: u32,
 }
 
 pub fn name(place: Place, name: &str) -> Problems {
@@ -476,6 +471,142 @@ pub fn autoscaling_mode(
     problems
 }
 
+/// The autoscaling engine: the spec's, else kiln.yaml's default, else `kubernetes`. Only the
+/// hpa and scheduled modes have one; naming one in another mode is an error.
+pub fn engine(
+    place: Place,
+    a: &Autoscaling,
+    default: Option<AutoscalingEngine>,
+) -> (AutoscalingEngine, Problems) {
+    let engine = a
+        .engine
+        .or(default)
+        .unwrap_or(AutoscalingEngine::Kubernetes);
+    if a.engine.is_some() && !a.mode.has_engine() {
+        let problem = place.error(
+            "spec.autoscaling.engine",
+            format!(
+                "engine is only used by the modes hpa, hpa_reactive, scheduled and scheduled_hpa, not {}",
+                a.mode.as_str()
+            ),
+        );
+        return (engine, vec![problem]);
+    }
+    (engine, Vec::new())
+}
+
+/// The week of a scheduled job's entries (see [`week`]), and what its engine can make of it:
+/// KEDA's cron triggers repeat weekly, so a schedule tied to dates is an error there and a
+/// warning for CronJobs (which then act only at the schedule's edges); `scheduled` on KEDA
+/// needs a floor that changes; a window's maxReplicas cannot cap an HPA whose maximum git
+/// owns (a warning in `scheduled_hpa` when they differ); an entry that never takes over is
+/// a warning.
+pub fn week(
+    place: Place,
+    a: &Autoscaling,
+    schedules: &[ScheduleEntry],
+    engine: AutoscalingEngine,
+) -> (Option<Week>, Problems) {
+    let mode = a.mode;
+    if !mode.is_scheduled() || schedules.is_empty() {
+        return (None, Vec::new());
+    }
+    let Ok(parsed) = schedules
+        .iter()
+        .map(|e| cron::parse(&e.cron))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return (None, Vec::new());
+    };
+    let entry_path = |i: usize, field: &str| {
+        if a.preset.is_some() {
+            FieldPath::parse("spec.autoscaling.preset")
+        } else {
+            let path = FieldPath::parse("spec.autoscaling.schedules").index(i);
+            if field.is_empty() {
+                path
+            } else {
+                path.key(field)
+            }
+        }
+    };
+    let mut problems = Vec::new();
+    let week = match Week::of(&parsed) {
+        Ok(week) => week,
+        Err(i) => {
+            let entry = &schedules[i];
+            let problem = match engine {
+                AutoscalingEngine::Keda => Diagnostic::error(format!(
+                    "schedule \"{}\" (`{}`) depends on the date, and KEDA's cron triggers repeat every week",
+                    entry.name, entry.cron
+                ))
+                .with_hint("use engine kubernetes, or a weekly cron (day of month and month `*`)"),
+                AutoscalingEngine::Kubernetes => Diagnostic::warning(format!(
+                    "schedule \"{}\" (`{}`) depends on the date: its CronJobs act only at the schedule's edges, so after a sync the window in force applies from the next edge",
+                    entry.name, entry.cron
+                ))
+                .with_hint(format!(
+                    "weekly schedules (day of month and month `*`) are re-applied every {} minutes",
+                    week::HOLD_EVERY
+                )),
+            };
+            problems.push(place.at(entry_path(i, "cron"), problem));
+            return (None, problems);
+        }
+    };
+    let in_force: BTreeSet<usize> = week.windows.iter().map(|w| w.entry).collect();
+    for (i, entry) in schedules.iter().enumerate() {
+        // One that cannot fire at all has its own warning.
+        if !in_force.contains(&i) && parsed[i].can_fire() {
+            problems.push(place.at(
+                entry_path(i, ""),
+                Diagnostic::warning(format!(
+                    "schedule \"{}\" never takes over: a later entry fires at each of its minutes",
+                    entry.name
+                )),
+            ));
+        }
+    }
+    let floors = week.runs(|e| schedules[e].min_replicas);
+    if engine == AutoscalingEngine::Keda && mode == AutoscalingMode::Scheduled && floors.len() < 2 {
+        let floor = floors.first().map_or(0, |r| r.value);
+        problems.push(
+            place
+                .error(
+                    "spec.autoscaling",
+                    format!(
+                        "the schedules keep {floor} TaskManagers all week: a KEDA ScaledObject needs a trigger that changes something"
+                    ),
+                )
+                .with_hint(format!(
+                    "use mode disabled with minReplicas {floor}, or schedules with different minReplicas"
+                )),
+        );
+    }
+    let maxima: BTreeSet<u32> = in_force
+        .iter()
+        .map(|&i| schedules[i].max_replicas)
+        .collect();
+    if mode == AutoscalingMode::ScheduledHpa && maxima.len() > 1 {
+        let listed: Vec<String> = in_force
+            .iter()
+            .map(|&i| format!("{} {}", schedules[i].name, schedules[i].max_replicas))
+            .collect();
+        let most = maxima.last().copied().unwrap_or(0);
+        let problem = Diagnostic::warning(format!(
+            "the schedules' maxReplicas differ ({}): a window cannot lower the ceiling of an autoscaler whose maximum is in git, so every window may scale up to {most}",
+            listed.join(", ")
+        ))
+        .with_hint("give every entry the same maxReplicas; `kiln status` shows the TaskManager-hours each window allows");
+        problems.push(if a.preset.is_some() {
+            place.at(FieldPath::parse("spec.autoscaling.preset"), problem)
+        } else {
+            place.at(FieldPath::parse("spec.autoscaling.schedules"), problem)
+        });
+    }
+    (Some(week), problems)
+}
+
 /// The schedule entries of a scheduled mode (from a preset or written out); the scheduling
 /// fields are refused in the other modes.
 pub fn schedules(
@@ -562,21 +693,16 @@ pub fn schedules(
     (schedules, problems)
 }
 
-/// Each schedule's CronJob name fits Kubernetes' limit.
-pub fn cronjob_names(
-    place: Place,
-    job: &str,
-    a: &Autoscaling,
-    schedules: &[ScheduleEntry],
-) -> Problems {
+/// Each scaler CronJob's name fits Kubernetes' limit.
+pub fn cronjob_names(place: Place, a: &Autoscaling, scalers: &[ScalerCronJob]) -> Problems {
     let path = if a.preset.is_some() {
         "spec.autoscaling.preset"
     } else {
         "spec.autoscaling.schedules"
     };
-    schedules
+    scalers
         .iter()
-        .map(|entry| format!("{job}-scale-{}", entry.name))
+        .map(|s| &s.name)
         .filter(|cronjob| cronjob.len() > MAX_CRONJOB_NAME)
         .map(|cronjob| {
             place
@@ -597,6 +723,7 @@ pub fn time_zone(
     place: Place,
     a: &Autoscaling,
     default: Option<&str>,
+    engine: AutoscalingEngine,
 ) -> (Option<String>, Problems) {
     if !a.mode.is_scheduled() {
         return (None, Vec::new());
@@ -613,7 +740,10 @@ pub fn time_zone(
             place
                 .warning(
                     "spec.autoscaling",
-                    "schedules have no time zone: CronJobs fire in the controller's zone (usually UTC), so 09:00 may mean 17:00 local time",
+                    match engine {
+                        AutoscalingEngine::Kubernetes => "schedules have no time zone: CronJobs fire in the controller's zone (usually UTC), so 09:00 may mean 17:00 local time",
+                        AutoscalingEngine::Keda => "schedules have no time zone: KEDA reads them in UTC, so 09:00 may mean 17:00 local time",
+                    },
                 )
                 .with_hint("set spec.autoscaling.timeZone or defaults.timeZone in kiln.yaml"),
         ],
@@ -1053,12 +1183,125 @@ mod tests {
     }
 
     #[test]
+    fn engines() {
+        use AutoscalingEngine::{Keda, Kubernetes};
+        for (yaml, default, engine, problems) in [
+            ("{mode: hpa}", None, Kubernetes, 0),
+            ("{mode: hpa}", Some(Keda), Keda, 0),
+            (
+                "{mode: scheduled, engine: kubernetes}",
+                Some(Keda),
+                Kubernetes,
+                0,
+            ),
+            ("{mode: hpa_reactive, engine: keda}", None, Keda, 0),
+            // Modes without an engine ignore the default but refuse one named.
+            ("{mode: disabled}", Some(Keda), Keda, 0),
+            ("{mode: operator, engine: keda}", None, Keda, 1),
+        ] {
+            let (found, p) = super::engine(PLACE, &autoscaling(yaml), default);
+            assert_eq!(
+                (found, p.len()),
+                (engine, problems),
+                "{yaml}: {:?}",
+                said(&p)
+            );
+        }
+    }
+
+    #[test]
+    fn what_each_engine_makes_of_a_week() {
+        use AutoscalingEngine::{Keda, Kubernetes};
+        let custom = |entries: &str| format!("{{mode: scheduled_hpa, schedules: [{entries}]}}");
+        let dated = custom(
+            "{name: sale, cron: \"0 20 * 11 *\", minReplicas: 4, maxReplicas: 4}, {name: calm, cron: \"0 2 * * *\", minReplicas: 1, maxReplicas: 4}",
+        );
+        let same_max = custom(
+            "{name: a, cron: \"0 8 * * *\", minReplicas: 2, maxReplicas: 4}, {name: b, cron: \"0 20 * * *\", minReplicas: 1, maxReplicas: 4}",
+        );
+        let shadowed = custom(
+            "{name: a, cron: \"0 8 * * *\", minReplicas: 2, maxReplicas: 4}, {name: b, cron: \"0 8 * * *\", minReplicas: 1, maxReplicas: 4}, {name: c, cron: \"0 20 * * *\", minReplicas: 1, maxReplicas: 4}",
+        );
+        let constant = "{mode: scheduled, schedules: [{name: a, cron: \"0 8 * * *\", minReplicas: 2, maxReplicas: 4}, {name: b, cron: \"0 20 * * *\", minReplicas: 2, maxReplicas: 2}]}";
+        let cases: [(&str, AutoscalingEngine, bool, &[&str]); 8] = [
+            (
+                "{mode: scheduled_hpa, preset: 24x7_peak}",
+                Kubernetes,
+                true,
+                &[
+                    "spec.autoscaling.preset: the schedules' maxReplicas differ (day 8, night 3): a window cannot lower the ceiling of an autoscaler whose maximum is in git, so every window may scale up to 8",
+                ],
+            ),
+            ("{mode: scheduled, preset: 24x7_peak}", Keda, true, &[]),
+            (&same_max, Keda, true, &[]),
+            (
+                &dated,
+                Kubernetes,
+                false,
+                &[
+                    "spec.autoscaling.schedules[0].cron: schedule \"sale\" (`0 20 * 11 *`) depends on the date: its CronJobs act only at the schedule's edges, so after a sync the window in force applies from the next edge",
+                ],
+            ),
+            (
+                &dated,
+                Keda,
+                false,
+                &[
+                    "spec.autoscaling.schedules[0].cron: schedule \"sale\" (`0 20 * 11 *`) depends on the date, and KEDA's cron triggers repeat every week",
+                ],
+            ),
+            (
+                &shadowed,
+                Kubernetes,
+                true,
+                &[
+                    "spec.autoscaling.schedules[0]: schedule \"a\" never takes over: a later entry fires at each of its minutes",
+                ],
+            ),
+            (
+                constant,
+                Keda,
+                true,
+                &[
+                    "spec.autoscaling: the schedules keep 2 TaskManagers all week: a KEDA ScaledObject needs a trigger that changes something",
+                ],
+            ),
+            (constant, Kubernetes, true, &[]),
+        ];
+        for (yaml, engine, has_week, expected) in cases {
+            let a = autoscaling(yaml);
+            let (entries, p) = schedules(PLACE, &a, &presets());
+            assert!(p.is_empty(), "{yaml}: {:?}", said(&p));
+            let (found, p) = week(PLACE, &a, &entries, engine);
+            assert_eq!(found.is_some(), has_week, "{yaml}");
+            assert_eq!(
+                said(&p),
+                expected
+                    .iter()
+                    .map(|e| (*e).to_string())
+                    .collect::<Vec<_>>(),
+                "{yaml} on {engine:?}"
+            );
+        }
+    }
+
+    #[test]
     fn long_cronjob_names() {
         let a = autoscaling("{mode: scheduled, preset: workday_peak}");
         let (entries, _) = schedules(PLACE, &a, &presets());
-        assert!(cronjob_names(PLACE, "orders", &a, &entries).is_empty());
-        let found = cronjob_names(PLACE, &"o".repeat(45), &a, &entries);
-        assert_eq!(found.len(), entries.len());
+        let (week, _) = week(PLACE, &a, &entries, AutoscalingEngine::Kubernetes);
+        let scalers = |job: &str| {
+            crate::kinds::flink_job::autoscaling::scaler_cron_jobs(job, &entries, week.as_ref())
+        };
+        assert!(cronjob_names(PLACE, &a, &scalers("orders")).is_empty());
+        // Two of the five CronJobs carry a "-2": a 37-character job name fits the others.
+        let found = cronjob_names(PLACE, &a, &scalers(&"o".repeat(37)));
+        assert_eq!(said(&found), [
+            "spec.autoscaling.preset: CronJob name \"ooooooooooooooooooooooooooooooooooooo-scale-evening-2\" is 53 characters; Kubernetes allows at most 52",
+            "spec.autoscaling.preset: CronJob name \"ooooooooooooooooooooooooooooooooooooo-scale-weekend-2\" is 53 characters; Kubernetes allows at most 52",
+        ].map(String::from));
+        let found = cronjob_names(PLACE, &a, &scalers(&"o".repeat(45)));
+        assert_eq!(found.len(), 5);
         assert_eq!(found[0].field.as_deref(), Some("spec.autoscaling.preset"));
     }
 
@@ -1096,7 +1339,12 @@ mod tests {
             ("{mode: hpa}", Some("UTC"), None, 0, true),
         ];
         for (yaml, default, expected, problems, error) in cases {
-            let (zone, found) = time_zone(PLACE, &autoscaling(yaml), default);
+            let (zone, found) = time_zone(
+                PLACE,
+                &autoscaling(yaml),
+                default,
+                AutoscalingEngine::Kubernetes,
+            );
             assert_eq!(zone.as_deref(), expected, "{yaml}");
             assert_eq!(found.len(), problems, "{yaml}");
             assert!(found.iter().all(|d| d.is_error() == error), "{yaml}");

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::kinds::{ApiVersion, Metadata, Scalar};
+use crate::kinds::{ApiVersion, AutoscalingEngine, Metadata, Scalar};
 
 /// A Flink streaming job run by the Flink Kubernetes Operator.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -244,6 +244,11 @@ pub struct Autoscaling {
     /// `operator` (the Flink operator's own autoscaler).
     #[serde(default)]
     pub mode: AutoscalingMode,
+    /// What drives the hpa and scheduled modes: `kubernetes` (an HPA and scaler CronJobs) or
+    /// `keda` (one KEDA ScaledObject with cpu and cron triggers). Default:
+    /// `defaults.autoscaling.engine` in kiln.yaml, else `kubernetes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<AutoscalingEngine>,
     /// Fewest TaskManagers. Default: the profile's range (scheduled modes: the schedules').
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
@@ -323,6 +328,11 @@ impl AutoscalingMode {
     /// itself (scheduled).
     pub fn schedules_move_hpa(self) -> bool {
         self == AutoscalingMode::ScheduledHpa
+    }
+
+    /// The mode has an autoscaling engine (an HPA, scaler CronJobs or a ScaledObject).
+    pub fn has_engine(self) -> bool {
+        self.has_hpa() || self.is_scheduled()
     }
 
     /// `taskManager.replicas` is written to git (nothing changes it at runtime).

@@ -2,14 +2,17 @@
 
 use std::collections::BTreeMap;
 
+use super::autoscaling::{self, ScalerCronJob};
 use super::configuration::{self, Program};
 use super::rules;
 pub use super::rules::Sizing;
 use super::spec::{AutoscalingMode, FlinkJob, JobType, ScheduleEntry, SqlJob, SqlRunner};
 use super::sql;
 use super::version::FlinkVersion;
+use super::week::Week;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::field_path::FieldPath;
+use crate::kinds::AutoscalingEngine;
 use crate::parse::Located;
 use crate::validate::{Context, Place, Settings, labels, namespace_or_error, unless_failed};
 
@@ -35,10 +38,16 @@ pub struct FlinkPlan {
     pub task_manager: Sizing,
     pub slots: u32,
     pub mode: AutoscalingMode,
+    /// What drives the hpa and scheduled modes.
+    pub engine: AutoscalingEngine,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub target_cpu_utilization: u32,
     pub schedules: Vec<ScheduleEntry>,
+    /// The schedules' week (scheduled modes whose entries repeat weekly).
+    pub week: Option<Week>,
+    /// The scaler CronJobs (engine kubernetes, scheduled modes).
+    pub scalers: Vec<ScalerCronJob>,
     pub time_zone: Option<String>,
     pub parallelism: u32,
     /// The SQL script (type sql), read from `sql.file` or `sql.statements`.
@@ -165,10 +174,19 @@ fn flink_job(
     // Autoscaling.
     let a = &spec.autoscaling;
     out.extend(rules::autoscaling_mode(place, a.mode, version));
+    let (engine, problems) = rules::engine(place, a, ctx.config.defaults.autoscaling.engine);
+    out.extend(problems);
     let (schedules, problems) = rules::schedules(place, a, &settings.presets);
     out.extend(problems);
-    out.extend(rules::cronjob_names(place, &name, a, &schedules));
-    let (time_zone, problems) = rules::time_zone(place, a, settings.time_zone.as_deref());
+    let (week, problems) = rules::week(place, a, &schedules, engine);
+    out.extend(problems);
+    let scalers = if engine == AutoscalingEngine::Kubernetes && a.mode.is_scheduled() {
+        autoscaling::scaler_cron_jobs(&name, &schedules, week.as_ref())
+    } else {
+        Vec::new()
+    };
+    out.extend(rules::cronjob_names(place, a, &scalers));
+    let (time_zone, problems) = rules::time_zone(place, a, settings.time_zone.as_deref(), engine);
     out.extend(problems);
     let ((min_replicas, max_replicas), problems) =
         rules::replica_range(place, a, &schedules, &resources.profile);
@@ -191,6 +209,7 @@ fn flink_job(
         version: version?,
         service_account,
         mode,
+        engine,
         target_cpu_utilization,
         spec: located.value.spec,
         profile: resources.profile_name,
@@ -201,6 +220,8 @@ fn flink_job(
         min_replicas,
         max_replicas,
         schedules,
+        week,
+        scalers,
         time_zone,
         parallelism,
         sql_script,
