@@ -3,8 +3,6 @@
 //! Positions are found lazily with saphyr, and only for files that have diagnostics: the
 //! hot path (serde-saphyr into `serde_json::Value`) carries no spans.
 
-use std::collections::BTreeMap;
-
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
 use crate::diagnostic::{Anchor, Diagnostics};
@@ -18,10 +16,17 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// Fill in `file`, `line` and `column` of every anchored diagnostic.
+/// Fill in `file`, `line` and `column` of every anchored diagnostic. Diagnostics are taken
+/// file by file, so only one file's position tree is alive at a time (a repository with
+/// a warning in each of a thousand files would otherwise hold a thousand trees).
 pub fn resolve(diagnostics: &mut Diagnostics, files: &[SourceFile]) {
-    let mut parsed: BTreeMap<usize, Option<Vec<MarkedYaml<'_>>>> = BTreeMap::new();
-    for diagnostic in diagnostics.iter_mut() {
+    let mut pending: Vec<&mut crate::diagnostic::Diagnostic> = diagnostics
+        .iter_mut()
+        .filter(|d| d.anchor.is_some())
+        .collect();
+    pending.sort_by_key(|d| d.anchor.as_ref().map(|a| a.file));
+    let mut parsed: Option<(usize, Option<Vec<MarkedYaml<'_>>>)> = None;
+    for diagnostic in pending {
         let Some(anchor) = diagnostic.anchor.clone() else {
             continue;
         };
@@ -29,11 +34,14 @@ pub fn resolve(diagnostics: &mut Diagnostics, files: &[SourceFile]) {
             continue;
         };
         diagnostic.file = Some(file.path.clone());
-        let docs = parsed
-            .entry(anchor.file)
-            .or_insert_with(|| load_documents(&file.text));
+        if parsed
+            .as_ref()
+            .is_none_or(|(index, _)| *index != anchor.file)
+        {
+            parsed = Some((anchor.file, load_documents(&file.text)));
+        }
+        let docs = parsed.as_ref().and_then(|(_, docs)| docs.as_ref());
         let (mut line, mut column) = docs
-            .as_deref()
             .and_then(|docs| position(docs, &anchor))
             .unwrap_or((1, 1));
         if let Some((inner_line, inner_column)) = anchor.inner {
