@@ -28,21 +28,22 @@ pub const FIELD_MANAGER: &str = "kiln-scaler";
 /// The non-root user the scaler runs as (distroless `nonroot`).
 pub const SCALER_UID: i64 = 65_532;
 
-/// One scaler CronJob: it sets the range of `entry` on `schedule`.
+/// One scaler CronJob: on `schedule` it sets the floor of `entry` (the TaskManager count in
+/// `scheduled`, the HPA's `minReplicas` in `scheduled_hpa`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalerCronJob {
     pub name: String,
-    /// Index of the schedule entry whose range it applies.
+    /// Index of a schedule entry whose floor it applies.
     pub entry: usize,
     pub schedule: String,
 }
 
 /// The scaler CronJobs of a scheduled job on the kubernetes engine. With a weekly schedule,
-/// each entry's CronJobs fire when its windows start and every [`week::HOLD_EVERY`] minutes
-/// while they last, so that after a sync (or a recreated HPA) the window in force applies
-/// within that time: `<job>-scale-<entry>`, then `-2`, `-3`… when one cron expression
-/// cannot say it. A schedule tied to dates has no week: one CronJob per entry, on the
-/// entry's own cron.
+/// one CronJob per floor, `<job>-floor-<n>` (then `-2`, `-3`… when one cron expression cannot
+/// say it): it fires when a stretch of the week at that floor starts and every
+/// [`week::HOLD_EVERY`] minutes while it lasts, so that after a sync (or a recreated HPA)
+/// the window in force applies within that time. A schedule tied to dates has no week: one
+/// CronJob per entry, `<job>-scale-<entry>`, on the entry's own cron.
 pub fn scaler_cron_jobs(
     job: &str,
     entries: &[ScheduleEntry],
@@ -53,19 +54,18 @@ pub fn scaler_cron_jobs(
             .iter()
             .enumerate()
             .map(|(entry, e)| ScalerCronJob {
-                name: cron_job_name(job, &e.name),
+                name: format!("{job}-scale-{}", e.name),
                 entry,
                 schedule: e.cron.clone(),
             })
             .collect();
     };
     let mut out = Vec::new();
-    for (entry, e) in entries.iter().enumerate() {
-        let schedules = week::crons(&week.hold_minutes(entry));
-        for (i, schedule) in schedules.into_iter().enumerate() {
+    for (floor, (entry, minutes)) in week.holds(|e| entries[e].min_replicas) {
+        for (i, schedule) in week::crons(&minutes).into_iter().enumerate() {
             let name = match i {
-                0 => cron_job_name(job, &e.name),
-                _ => format!("{}-{}", cron_job_name(job, &e.name), i + 1),
+                0 => format!("{job}-floor-{floor}"),
+                _ => format!("{job}-floor-{floor}-{}", i + 1),
             };
             out.push(ScalerCronJob {
                 name,
@@ -94,10 +94,6 @@ pub fn expand(plan: &FlinkPlan, scaler_image: &str) -> Vec<Object> {
         objects.push(object(cron_job(plan, &stamp, scaler, scaler_image)));
     }
     objects
-}
-
-pub fn cron_job_name(job: &str, entry: &str) -> String {
-    format!("{job}-scale-{entry}")
 }
 
 /// The scaling behaviour the original system tuned: up by at most 100% a minute after a

@@ -694,7 +694,12 @@ pub fn schedules(
 }
 
 /// Each scaler CronJob's name fits Kubernetes' limit.
-pub fn cronjob_names(place: Place, a: &Autoscaling, scalers: &[ScalerCronJob]) -> Problems {
+pub fn cronjob_names(
+    place: Place,
+    a: &Autoscaling,
+    scalers: &[ScalerCronJob],
+    week: Option<&Week>,
+) -> Problems {
     let path = if a.preset.is_some() {
         "spec.autoscaling.preset"
     } else {
@@ -713,7 +718,11 @@ pub fn cronjob_names(place: Place, a: &Autoscaling, scalers: &[ScalerCronJob]) -
                         cronjob.len()
                     ),
                 )
-                .with_hint("shorten the job name or the schedule name")
+                .with_hint(if week.is_some() {
+                    "shorten the job name"
+                } else {
+                    "shorten the job name or the schedule name"
+                })
         })
         .collect()
 }
@@ -1293,15 +1302,19 @@ mod tests {
         let scalers = |job: &str| {
             crate::kinds::flink_job::autoscaling::scaler_cron_jobs(job, &entries, week.as_ref())
         };
-        assert!(cronjob_names(PLACE, &a, &scalers("orders")).is_empty());
-        // Two of the five CronJobs carry a "-2": a 37-character job name fits the others.
-        let found = cronjob_names(PLACE, &a, &scalers(&"o".repeat(37)));
-        assert_eq!(said(&found), [
-            "spec.autoscaling.preset: CronJob name \"ooooooooooooooooooooooooooooooooooooo-scale-evening-2\" is 53 characters; Kubernetes allows at most 52",
-            "spec.autoscaling.preset: CronJob name \"ooooooooooooooooooooooooooooooooooooo-scale-weekend-2\" is 53 characters; Kubernetes allows at most 52",
-        ].map(String::from));
-        let found = cronjob_names(PLACE, &a, &scalers(&"o".repeat(45)));
-        assert_eq!(found.len(), 5);
+        assert!(cronjob_names(PLACE, &a, &scalers("orders"), week.as_ref()).is_empty());
+        // workday_peak holds floor 3 and floor 1, which needs two crons: -floor-3, -floor-1
+        // and -floor-1-2. A 43-character job name fits the first two.
+        let found = cronjob_names(PLACE, &a, &scalers(&"o".repeat(43)), week.as_ref());
+        assert_eq!(
+            said(&found),
+            [
+                "spec.autoscaling.preset: CronJob name \"ooooooooooooooooooooooooooooooooooooooooooo-floor-1-2\" is 53 characters; Kubernetes allows at most 52"
+            ]
+        );
+        let found = cronjob_names(PLACE, &a, &scalers(&"o".repeat(45)), week.as_ref());
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0].hint.as_deref(), Some("shorten the job name"));
         assert_eq!(found[0].field.as_deref(), Some("spec.autoscaling.preset"));
     }
 

@@ -185,7 +185,7 @@ fn flink_job(
     } else {
         Vec::new()
     };
-    out.extend(rules::cronjob_names(place, a, &scalers));
+    out.extend(rules::cronjob_names(place, a, &scalers, week.as_ref()));
     let (time_zone, problems) = rules::time_zone(place, a, settings.time_zone.as_deref(), engine);
     out.extend(problems);
     let ((min_replicas, max_replicas), problems) =

@@ -153,21 +153,23 @@ impl Week {
         runs
     }
 
-    /// The minutes at which a CronJob holding `entry` fires: each of its windows' start,
-    /// then every [`HOLD_EVERY`] minutes while the window lasts.
-    pub fn hold_minutes(&self, entry: usize) -> Vec<u32> {
-        let mut minutes: Vec<u32> = self
-            .windows
-            .iter()
-            .filter(|w| w.entry == entry)
-            .flat_map(|w| {
-                (0..w.len)
+    /// For each floor (`value` of the entry in force), the minutes at which a CronJob
+    /// holding it fires — each run's start, then every [`HOLD_EVERY`] minutes while the run
+    /// lasts — and the entry of its first run.
+    pub fn holds(&self, value: impl Fn(usize) -> u32) -> BTreeMap<u32, (usize, Vec<u32>)> {
+        let mut holds: BTreeMap<u32, (usize, Vec<u32>)> = BTreeMap::new();
+        for run in self.runs(value) {
+            let (_, minutes) = holds.entry(run.value).or_insert((run.entry, Vec::new()));
+            minutes.extend(
+                (0..run.len)
                     .step_by(HOLD_EVERY as usize)
-                    .map(move |k| (w.start + k) % MINUTES)
-            })
-            .collect();
-        minutes.sort_unstable();
-        minutes
+                    .map(|k| (run.start + k) % MINUTES),
+            );
+        }
+        for (_, minutes) in holds.values_mut() {
+            minutes.sort_unstable();
+        }
+        holds
     }
 }
 
@@ -329,7 +331,12 @@ mod tests {
         let w = week(&["0 9 * * *", "0 9 * * 1", "0 18 * * *"]);
         let monday = w.windows.iter().find(|x| x.start == 9 * 60).unwrap();
         assert_eq!(monday.entry, 1);
-        assert_eq!(w.hold_minutes(0).first(), Some(&(DAY + 9 * 60)));
+        let holds = w.holds(|e| [3, 5, 1][e]);
+        assert_eq!(holds[&3].1.first(), Some(&(DAY + 9 * 60)));
+        assert_eq!(
+            holds[&5].1,
+            (0..36).map(|k| 9 * 60 + 15 * k).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -357,18 +364,23 @@ mod tests {
     #[test]
     fn crons_fire_at_exactly_the_minutes() {
         let w = week(&["0 9 * * 1-5", "0 18 * * 1-5", "0 0 * * 6"]);
-        assert_eq!(crons(&w.hold_minutes(0)), ["*/15 9-17 * * 1-5"]);
+        // Floors by entry: workday_peak's 3, 1, 1 (evening and weekend hold the same floor),
+        // then 3, 1, 2.
+        let holds = w.holds(|e| [3, 1, 1][e]);
+        assert_eq!(crons(&holds[&3].1), ["*/15 9-17 * * 1-5"]);
         assert_eq!(
-            crons(&w.hold_minutes(1)),
+            crons(&holds[&1].1),
+            ["*/15 0-8,18-23 * * 1-5", "*/15 * * * 0,6"]
+        );
+        let holds = w.holds(|e| [3, 1, 2][e]);
+        assert_eq!(
+            crons(&holds[&1].1),
             ["*/15 18-23 * * 1", "*/15 0-8,18-23 * * 2-5"]
         );
-        assert_eq!(
-            crons(&w.hold_minutes(2)),
-            ["*/15 0-8 * * 1", "*/15 * * * 0,6"]
-        );
+        assert_eq!(crons(&holds[&2].1), ["*/15 0-8 * * 1", "*/15 * * * 0,6"]);
         // Odd minutes and windows that do not end on the quarter hour.
         let w = week(&["7 9 * * 1-5", "50 17 * * 1-5"]);
-        let minutes = w.hold_minutes(0);
+        let minutes = w.holds(|e| [2, 1][e])[&2].1.clone();
         let expressions = crons(&minutes);
         let parsed: Vec<cron::Schedule> = expressions
             .iter()
