@@ -166,7 +166,10 @@ fn job_section(body: &mut String, job: &JobStatus, week: &[(u32, u32)]) {
         escape(&job.namespace),
         escape(&job.name),
         escape(&job.job_type),
-        escape(&job.mode),
+        escape(&match &job.engine {
+            Some(engine) => format!("{} on {engine}", job.mode),
+            None => job.mode.clone(),
+        }),
         job.min_replicas,
         job.max_replicas,
         job.parallelism,
