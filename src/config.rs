@@ -318,6 +318,7 @@ pub const REGISTRATION: crate::kinds::Registration = crate::kinds::Registration 
     generate_schema: crate::schema::root_schema::<Config>,
     schema_errors: Schema::iter_errors,
     accept: None,
+    renders: &[],
 };
 
 // Compiled from the committed schema when kiln is built (see `crate::schema`).

@@ -40,6 +40,13 @@ pub fn explain(path: &str, recursive: bool) -> Result<String, String> {
             let _ = writeln!(out, "    {line}");
         }
     }
+    let renders = renders(node);
+    if !renders.is_empty() {
+        let _ = writeln!(out, "\nRENDERS:");
+        for target in renders {
+            let _ = writeln!(out, "    {target}");
+        }
+    }
     let children = properties(root, node);
     if !children.is_empty() {
         let _ = writeln!(out, "\nFIELDS:");
@@ -197,6 +204,14 @@ fn summary(root: &Value, node: &Value) -> (Option<String>, Option<String>) {
     (description, default)
 }
 
+/// The rendered fields a field drives (`x-kiln-renders`: `Kind path` each).
+fn renders(node: &Value) -> Vec<&str> {
+    node.get("x-kiln-renders")
+        .and_then(Value::as_array)
+        .map(|targets| targets.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
 fn allowed(root: &Value, node: &Value) -> Option<Vec<String>> {
     let values = target(root, node).get("enum")?.as_array()?;
     Some(
@@ -280,6 +295,11 @@ mod tests {
             explain("FlinkJob.spec.autoscaling.schedules", false)
                 .unwrap()
                 .contains("<[]ScheduleEntry>")
+        );
+        let text = explain("FlinkJob.spec.parallelism", false).unwrap();
+        assert!(
+            text.ends_with("\nRENDERS:\n    FlinkDeployment spec.job.parallelism\n"),
+            "{text}"
         );
     }
 

@@ -34,12 +34,51 @@ pub fn root_schema<T: schemars::JsonSchema>() -> schemars::Schema {
         .into_root_schema_for::<T>()
 }
 
-/// Generate a kind's schema from its Rust type.
+/// Generate a kind's schema from its Rust type, with what each field renders
+/// (`x-kiln-renders`, from the kind's registration).
+///
+/// # Panics
+///
+/// When a registration names a field its type does not have: a mistake in kiln, caught by
+/// the test that keeps `schemas/` current.
 pub fn generate(kind: Kind) -> Value {
-    let mut value = (kind.registration().generate_schema)().to_value();
+    let registration = kind.registration();
+    let mut value = (registration.generate_schema)().to_value();
     forbid_null(&mut value);
     int32_bounds(&mut value);
+    for (path, targets) in registration.renders {
+        let pointer = field_pointer(&value, path)
+            .unwrap_or_else(|| panic!("{}: no field {path} in the schema", kind.name()));
+        if let Some(Value::Object(node)) = value.pointer_mut(&pointer) {
+            node.insert("x-kiln-renders".into(), Value::from(targets.to_vec()));
+        }
+    }
     value
+}
+
+/// The JSON pointer of a field's schema node (`spec.autoscaling.mode` →
+/// `/$defs/Autoscaling/properties/mode`), following `$ref`s and the alternatives of
+/// optional fields on the way.
+fn field_pointer(root: &Value, path: &str) -> Option<String> {
+    let mut pointer = String::new();
+    for field in path.split('.') {
+        let node = root.pointer(&pointer)?;
+        if node.get("properties").is_none() {
+            let reference = node
+                .get("$ref")
+                .or_else(|| {
+                    node.get("anyOf")?
+                        .as_array()?
+                        .iter()
+                        .find_map(|a| a.get("$ref"))
+                })?
+                .as_str()?;
+            pointer = reference.strip_prefix('#')?.to_string();
+        }
+        root.pointer(&format!("{pointer}/properties/{field}"))?;
+        pointer = format!("{pointer}/properties/{field}");
+    }
+    Some(pointer)
 }
 
 /// Every unsigned count kiln writes lands in an int32 field of Kubernetes or the Flink

@@ -53,6 +53,9 @@ pub struct Registration {
     /// Turn a schema-valid document into its typed spec among the parsed ones; None for
     /// kiln.yaml, which is read before any spec.
     pub accept: Option<fn(Located<Value>, &mut Parsed, &mut Diagnostics)>,
+    /// For `kiln explain`: the rendered fields each spec field drives, as (field path,
+    /// `Kind path` of each target). Written into the schema as `x-kiln-renders`.
+    pub renders: &'static [(&'static str, &'static [&'static str])],
 }
 
 impl Kind {

@@ -2,6 +2,7 @@
 //! selects the business's slice.
 
 pub mod expand;
+pub mod renders;
 pub mod rules;
 pub mod spec;
 pub mod validate;
@@ -20,6 +21,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
             parsed.business_services.push(spec);
         }
     }),
+    renders: renders::RENDERS,
 };
 
 // Compiled from the committed schema when kiln is built (see `crate::schema`).

@@ -7,6 +7,7 @@ pub mod configuration;
 pub mod expand;
 pub mod keda;
 pub mod rbac;
+pub mod renders;
 pub mod rules;
 pub mod spec;
 pub mod sql;
@@ -29,6 +30,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
             parsed.flink_jobs.push(spec);
         }
     }),
+    renders: renders::RENDERS,
 };
 
 // Compiled from the committed schema when kiln is built (see `crate::schema`).

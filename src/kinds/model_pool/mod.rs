@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod engine;
 pub mod expand;
+pub mod renders;
 pub mod rules;
 pub mod spec;
 pub mod validate;
@@ -22,6 +23,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
             parsed.model_pools.push(spec);
         }
     }),
+    renders: renders::RENDERS,
 };
 
 // Compiled from the committed schema when kiln is built (see `crate::schema`).
