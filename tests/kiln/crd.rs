@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::common::{case_dirs, documents, kiln, project_dir, read, run};
 
 /// `(kind, apiVersion, CRD file under schemas/upstream)`.
-const CRDS: [(&str, &str, &str); 3] = [
+const CRDS: [(&str, &str, &str); 6] = [
     (
         "FlinkDeployment",
         "flink.apache.org/v1beta1",
@@ -25,6 +25,21 @@ const CRDS: [(&str, &str, &str); 3] = [
         "PodMonitor",
         "monitoring.coreos.com/v1",
         "monitoring.coreos.com_podmonitors.yaml",
+    ),
+    (
+        "FlinkSessionJob",
+        "flink.apache.org/v1beta1",
+        "flinksessionjobs.flink.apache.org-v1.yml",
+    ),
+    (
+        "FlinkStateSnapshot",
+        "flink.apache.org/v1beta1",
+        "flinkstatesnapshots.flink.apache.org-v1.yml",
+    ),
+    (
+        "FlinkBlueGreenDeployment",
+        "flink.apache.org/v1beta1",
+        "flinkbluegreendeployments.flink.apache.org-v1.yml",
     ),
 ];
 
@@ -219,4 +234,33 @@ fn supported_flink_versions_are_the_crd_enum() {
         .map(|(a, b)| format!("v{a}_{b}"))
         .collect();
     assert_eq!(ours, enum_values);
+}
+
+/// The test objects of kiln's Argo CD health checks (deploy/argocd/health/) are objects the
+/// operator could have written: each, status included, matches its CRD with unknown fields
+/// rejected.
+#[test]
+fn health_check_test_data_matches_the_crds() {
+    let root = project_dir().join("deploy/argocd/health/flink.apache.org");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (kind, _, _) in &CRDS[3..] {
+        let dir = root.join(kind).join("testdata");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let object: Value = serde_saphyr::from_str(&read(&file).unwrap()).unwrap();
+            assert_eq!(object["kind"], *kind, "{}", file.display());
+            let errors = violations(&object);
+            if !errors.is_empty() {
+                failures.push(format!("{}: {errors:?}", file.display()));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
