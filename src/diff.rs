@@ -218,8 +218,9 @@ fn text(value: &Value) -> String {
 /// classes mark `@SpecDiff(DiffType.IGNORE)` (JobSpec, AbstractFlinkSpec's flinkConfiguration
 /// prefixes), and `job.state`, which suspends or resumes (noted on its own).
 fn restart_free(path: &str) -> bool {
-    const JOB_FIELDS: [&str; 7] = [
+    const JOB_FIELDS: [&str; 8] = [
         "spec.job.state",
+        "spec.job.savepointRedeployNonce",
         "spec.job.upgradeMode",
         "spec.job.savepointTriggerNonce",
         "spec.job.checkpointTriggerNonce",
@@ -266,6 +267,7 @@ fn object_notes(base: Option<&Value>, head: Option<&Value>) -> Vec<Note> {
     };
     match any["kind"].as_str().unwrap_or_default() {
         "FlinkDeployment" => flink_notes(base, head, &mut notes),
+        "FlinkStateSnapshot" => notes.extend(snapshot_notes(base, head)),
         "Service" => {
             if let (Some(b), Some(h)) = (base, head) {
                 let (from, to) = (exposure(b), exposure(h));
@@ -369,6 +371,7 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
                 };
                 notes.push(note("state", h, message));
             }
+            notes.extend(restore_notes(b, h));
             if b["spec"]["job"]["upgradeMode"] != h["spec"]["job"]["upgradeMode"] {
                 notes.push(note("state", h, format!(
                     "upgradeMode changes from {} to {}",
@@ -496,6 +499,74 @@ fn window_changes(b: &FlinkPlan, h: &FlinkPlan) -> Vec<String> {
         }
     }
     changes
+}
+
+/// A restore: a new `savepointRedeployNonce` redeploys the job from `initialSavepointPath`
+/// (the operator cancels it and starts it from there); a new path or
+/// `allowNonRestoredState` without a new nonce does nothing to a running job.
+fn restore_notes(b: &Value, h: &Value) -> Vec<Note> {
+    let (before, after) = (&b["spec"]["job"], &h["spec"]["job"]);
+    let mut notes = Vec::new();
+    let drops = after["allowNonRestoredState"] == true;
+    if before["savepointRedeployNonce"] != after["savepointRedeployNonce"]
+        && !after["savepointRedeployNonce"].is_null()
+    {
+        notes.push(note(
+            "state",
+            h,
+            format!(
+                "the job is cancelled and redeployed from {}{}",
+                text(&after["initialSavepointPath"]),
+                if drops {
+                    "; allowNonRestoredState: state that maps to no operator of the job is dropped"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    } else if before["initialSavepointPath"] != after["initialSavepointPath"]
+        || before["allowNonRestoredState"] != after["allowNonRestoredState"]
+    {
+        notes.push(note(
+            "state",
+            h,
+            "restore.path or allowNonRestoredState changes without a new restore.redeployNonce: a running job is not redeployed (they apply when the job is first deployed, or with a new nonce)".to_string(),
+        ));
+    }
+    notes
+}
+
+/// A snapshot object added takes the snapshot; one removed is deleted with or without its
+/// data.
+fn snapshot_notes(base: Option<&Value>, head: Option<&Value>) -> Option<Note> {
+    match (base, head) {
+        (None, Some(h)) => {
+            let what = if h["spec"]["checkpoint"].is_object() {
+                "checkpoint"
+            } else {
+                "savepoint"
+            };
+            Some(note(
+                "state",
+                h,
+                format!(
+                    "a {what} of {} is taken",
+                    text(&h["spec"]["jobReference"]["name"])
+                ),
+            ))
+        }
+        (Some(b), None) => Some(note(
+            "state",
+            b,
+            if b["spec"]["savepoint"]["disposeOnDelete"] == true {
+                "the snapshot object is removed and its savepoint data deleted (disposeOnDelete)"
+                    .to_string()
+            } else {
+                "the snapshot object is removed; its data stays where it is".to_string()
+            },
+        )),
+        _ => None,
+    }
 }
 
 /// An object's tree. Both sides of a diff are rendered with [`crate::render::Keep::Values`],

@@ -807,3 +807,54 @@ fn html_is_one_page_with_the_json_reports_numbers() {
     let unchanged = repo.diff(&["--base", "HEAD", "--head", "HEAD", "--format", "html"]);
     assert_eq!(unchanged.code, 0, "{}", unchanged.stderr);
 }
+
+/// Lifecycle changes say what they do: a snapshot added is taken, one removed keeps or
+/// deletes its data; a new redeploy nonce redeploys from the path (and says what
+/// allowNonRestoredState drops); a new path without a new nonce does nothing to a running
+/// job.
+#[test]
+fn lifecycle_changes() {
+    let spec = |snapshots: &str, restore: &str| {
+        format!("  savepoints: {{dir: s3://b/sp}}\n  snapshots: [{snapshots}]\n{restore}")
+    };
+    assert_eq!(
+        flink_notes(&spec("", ""), &spec("{name: before-v2}", "")),
+        ["state: a savepoint of a is taken"]
+    );
+    assert_eq!(
+        flink_notes(
+            &spec(
+                "{name: before-v2}, {name: scratch, disposeOnDelete: true}",
+                ""
+            ),
+            &spec("", "")
+        ),
+        [
+            "state: the snapshot object is removed; its data stays where it is",
+            "state: the snapshot object is removed and its savepoint data deleted (disposeOnDelete)",
+        ]
+    );
+    let restore = |path: &str, nonce: u32| {
+        format!(
+            "  restore: {{path: {path}, allowNonRestoredState: true, redeployNonce: {nonce}}}\n"
+        )
+    };
+    assert_eq!(
+        flink_notes(
+            &spec("", &restore("s3://b/sp/1", 1)),
+            &spec("", &restore("s3://b/sp/2", 2))
+        ),
+        [
+            "state: the job is cancelled and redeployed from s3://b/sp/2; allowNonRestoredState: state that maps to no operator of the job is dropped"
+        ]
+    );
+    assert_eq!(
+        flink_notes(
+            &spec("", &restore("s3://b/sp/1", 1)),
+            &spec("", &restore("s3://b/sp/2", 1))
+        ),
+        [
+            "state: restore.path or allowNonRestoredState changes without a new restore.redeployNonce: a running job is not redeployed (they apply when the job is first deployed, or with a new nonce)"
+        ]
+    );
+}

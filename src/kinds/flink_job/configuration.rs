@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::rules;
 use super::spec::{AutoscalingMode, JobType, PythonJob, SqlRunner};
 use super::sql_wrapper as sql;
 use super::validate::FlinkPlan;
@@ -207,7 +208,30 @@ fn generated(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
         }
     }
     if let Some(savepoints) = &spec.savepoints {
-        set(state.savepoint_dir, savepoints.dir.clone());
+        if let Some(dir) = &savepoints.dir {
+            set(state.savepoint_dir, dir.clone());
+        }
+        // Validated by rules::lifecycle; a duration the rule refused never gets this far.
+        let duration =
+            |text: &Option<String>| text.as_deref().and_then(|t| rules::flink_duration(t).ok());
+        if let Some(every) = duration(&savepoints.periodic) {
+            set("kubernetes.operator.periodic.savepoint.interval", every);
+        }
+        if let Some(age) = duration(&savepoints.max_age) {
+            set("kubernetes.operator.savepoint.history.max.age", age);
+        }
+        if let Some(count) = savepoints.max_count {
+            set(
+                "kubernetes.operator.savepoint.history.max.count",
+                count.to_string(),
+            );
+        }
+        if let Some(format) = savepoints.format_type {
+            set(
+                "kubernetes.operator.savepoint.format.type",
+                format.as_operator_str().into(),
+            );
+        }
     }
     if let Some(ha) = &spec.high_availability {
         if plan.version.at_least(1, 17) {

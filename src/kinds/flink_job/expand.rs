@@ -6,10 +6,11 @@ use super::configuration::Program;
 use super::sql_wrapper as sql;
 use super::validate::FlinkPlan;
 use crate::expand::{Object, Stamp};
-use crate::kinds::flink_job::{Env, JobType, SqlRunner};
+use crate::kinds::flink_job::{Env, JobType, Snapshot, SnapshotType, SqlRunner};
 
 pub const API_VERSION: &str = "flink.apache.org/v1beta1";
 pub const KIND: &str = "FlinkDeployment";
+pub const SNAPSHOT_KIND: &str = "FlinkStateSnapshot";
 pub const MAIN_CONTAINER: &str = "flink-main-container";
 
 pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
@@ -35,7 +36,52 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
         plan.file,
         plan.doc,
     ));
+    objects.extend(
+        plan.spec
+            .snapshots
+            .iter()
+            .map(|s| Object::new(snapshot(plan, &stamp, s), &plan.source, plan.file, plan.doc)),
+    );
     Ok(objects)
+}
+
+/// A FlinkStateSnapshot of the job, `<job>-<name>`. A savepoint keeps its data when the
+/// object is deleted unless the spec asks otherwise (the operator's default is to dispose
+/// of it, which Argo CD pruning a snapshot removed from git would trigger); it goes to the
+/// job's savepoint directory in the job's savepoint format.
+fn snapshot(plan: &FlinkPlan, stamp: &Stamp<'_>, snapshot: &Snapshot) -> Value {
+    let mut spec = Map::new();
+    spec.insert(
+        "jobReference".into(),
+        json!({"kind": KIND, "name": plan.name}),
+    );
+    match snapshot.snapshot_type {
+        SnapshotType::Savepoint => {
+            let mut savepoint = Map::new();
+            savepoint.insert(
+                "disposeOnDelete".into(),
+                json!(snapshot.dispose_on_delete.unwrap_or(false)),
+            );
+            if let Some(format) = plan.spec.savepoints.as_ref().and_then(|s| s.format_type) {
+                savepoint.insert("formatType".into(), json!(format.as_operator_str()));
+            }
+            spec.insert("savepoint".into(), Value::Object(savepoint));
+        }
+        SnapshotType::Checkpoint => {
+            spec.insert("checkpoint".into(), json!({}));
+        }
+    }
+    json!({
+        "apiVersion": API_VERSION,
+        "kind": SNAPSHOT_KIND,
+        "metadata": {
+            "name": format!("{}-{}", plan.name, snapshot.name),
+            "namespace": plan.namespace,
+            "labels": stamp.labels(),
+            "annotations": stamp.annotations(),
+        },
+        "spec": spec,
+    })
 }
 
 fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> Value {
@@ -61,6 +107,15 @@ fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> V
         job.insert("args".into(), json!(program.args));
     }
     job.insert("parallelism".into(), json!(plan.parallelism));
+    if let Some(restore) = &spec.restore {
+        job.insert("initialSavepointPath".into(), json!(restore.path));
+        if let Some(allow) = restore.allow_non_restored_state {
+            job.insert("allowNonRestoredState".into(), json!(allow));
+        }
+        if let Some(nonce) = restore.redeploy_nonce {
+            job.insert("savepointRedeployNonce".into(), json!(nonce));
+        }
+    }
     job.insert("upgradeMode".into(), json!(spec.upgrade_mode.as_str()));
     job.insert(
         "state".into(),

@@ -156,7 +156,30 @@ pub const RENDERS: &[(&str, &[&str])] = &[
     ),
     (
         "spec.savepoints",
-        &["FlinkDeployment spec.flinkConfiguration[state.savepoints.dir]"],
+        &[
+            "FlinkDeployment spec.flinkConfiguration[state.savepoints.dir]",
+            "FlinkDeployment spec.flinkConfiguration[kubernetes.operator.periodic.savepoint.interval]",
+            "FlinkDeployment spec.flinkConfiguration[kubernetes.operator.savepoint.history.max.age]",
+            "FlinkDeployment spec.flinkConfiguration[kubernetes.operator.savepoint.history.max.count]",
+            "FlinkDeployment spec.flinkConfiguration[kubernetes.operator.savepoint.format.type]",
+        ],
+    ),
+    (
+        "spec.restore",
+        &[
+            "FlinkDeployment spec.job.initialSavepointPath",
+            "FlinkDeployment spec.job.allowNonRestoredState",
+            "FlinkDeployment spec.job.savepointRedeployNonce",
+        ],
+    ),
+    (
+        "spec.snapshots",
+        &[
+            "FlinkStateSnapshot metadata.name",
+            "FlinkStateSnapshot spec.jobReference",
+            "FlinkStateSnapshot spec.savepoint.disposeOnDelete",
+            "FlinkStateSnapshot spec.checkpoint",
+        ],
     ),
     (
         "spec.highAvailability",

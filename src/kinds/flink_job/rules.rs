@@ -9,7 +9,7 @@ use super::catalog::{self, Profile};
 use super::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
 use super::spec::{
     Autoscaling, AutoscalingMode, Env, FlinkJobSpec, JarJob, JobType, PythonJob, ScheduleEntry,
-    SqlJob, SqlRunner, UpgradeMode,
+    SnapshotType, SqlJob, SqlRunner, UpgradeMode,
 };
 use super::sql_wrapper;
 use super::version::FlinkVersion;
@@ -297,6 +297,153 @@ pub fn resources(
     (Some(resources), problems)
 }
 
+/// A savepoint directory is set: `savepoints.dir`, or the Flink key of `version`.
+fn has_savepoint_dir(spec: &FlinkJobSpec, version: Option<FlinkVersion>) -> bool {
+    spec.savepoints.as_ref().is_some_and(|s| s.dir.is_some())
+        || spec
+            .flink_configuration
+            .contains_key(StateKeys::of(version).savepoint_dir)
+}
+
+/// A duration kiln writes for the operator (`6h`, `30m`, `1h30m`, `PT6H`), in the largest
+/// unit every Flink version's `TimeUtils` reads exactly (`d`, `h`, `min`, `s`).
+pub fn flink_duration(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    let days = trimmed
+        .strip_suffix("days")
+        .or_else(|| trimmed.strip_suffix("day"))
+        .or_else(|| trimmed.strip_suffix('d'))
+        .map(str::trim_end)
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let seconds = match days {
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| n.checked_mul(86_400))
+            .ok_or_else(|| format!("\"{text}\" is too long a duration"))?,
+        None => crate::validate::parse_duration(text)?,
+    };
+    if seconds == 0 {
+        return Err(format!("\"{text}\" is zero; expected a positive duration"));
+    }
+    Ok(match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}min", s / 60),
+        s => format!("{s}s"),
+    })
+}
+
+/// Savepoint policy, restore and snapshots, with what the operator would refuse or silently
+/// ignore: periodic savepoints without a savepoint directory (refused by its validator), a
+/// duration it cannot read, an empty restore path (refused for a redeploy), a checkpoint
+/// snapshot that would dispose of data (savepoints only) or on Flink before 1.17 (it cannot
+/// trigger one), a savepoint snapshot with nowhere to go, and snapshot names.
+pub fn lifecycle(
+    place: Place,
+    spec: &FlinkJobSpec,
+    version: Option<FlinkVersion>,
+    job: &str,
+) -> Problems {
+    let mut problems = Vec::new();
+    let savepoint_dir = has_savepoint_dir(spec, version);
+    if let Some(savepoints) = &spec.savepoints {
+        for (field, value) in [
+            ("periodic", &savepoints.periodic),
+            ("maxAge", &savepoints.max_age),
+        ] {
+            if let Some(Err(e)) = value.as_deref().map(flink_duration) {
+                problems.push(place.error(&format!("spec.savepoints.{field}"), e));
+            }
+        }
+        if savepoints.periodic.is_some() && !savepoint_dir {
+            problems.push(
+                place
+                    .error(
+                        "spec.savepoints.periodic",
+                        "periodic savepoints need a savepoint directory (the operator refuses them without one)",
+                    )
+                    .with_hint("set spec.savepoints.dir"),
+            );
+        }
+    }
+    if let Some(restore) = &spec.restore
+        && restore.path.trim().is_empty()
+    {
+        problems.push(place.error("spec.restore.path", "restore.path is empty"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, snapshot) in spec.snapshots.iter().enumerate() {
+        let at = |field: &str| {
+            let path = FieldPath::parse("spec.snapshots").index(i);
+            if field.is_empty() {
+                path
+            } else {
+                path.key(field)
+            }
+        };
+        if !names::is_dns_label(&snapshot.name, 63) {
+            problems.push(place.at(
+                at("name"),
+                Diagnostic::error(format!(
+                    "snapshot name \"{}\" is not a DNS label (lower-case letters, digits and '-', at most 63)",
+                    snapshot.name
+                )),
+            ));
+        } else if format!("{job}-{}", snapshot.name).len() > 253 {
+            problems.push(place.at(
+                at("name"),
+                Diagnostic::error(format!(
+                    "FlinkStateSnapshot name \"{job}-{}\" is longer than 253 characters",
+                    snapshot.name
+                )),
+            ));
+        }
+        if !seen.insert(snapshot.name.as_str()) {
+            problems.push(place.at(
+                at("name"),
+                Diagnostic::error(format!("snapshot \"{}\" is listed twice", snapshot.name)),
+            ));
+        }
+        match snapshot.snapshot_type {
+            SnapshotType::Checkpoint => {
+                if snapshot.dispose_on_delete == Some(true) {
+                    problems.push(place.at(
+                        at("disposeOnDelete"),
+                        Diagnostic::error(
+                            "disposeOnDelete is for savepoints; the operator never deletes checkpoint data",
+                        ),
+                    ));
+                }
+                if let Some(v) = version.filter(|v| !v.at_least(1, 17)) {
+                    problems.push(place.at(
+                        at("type"),
+                        Diagnostic::error(format!(
+                            "the operator can trigger a checkpoint from Flink 1.17 on; this job uses {v}"
+                        )),
+                    ));
+                }
+            }
+            SnapshotType::Savepoint => {
+                if !savepoint_dir {
+                    problems.push(
+                        place
+                            .at(
+                                at(""),
+                                Diagnostic::error(format!(
+                                    "savepoint \"{}\" needs a savepoint directory",
+                                    snapshot.name
+                                )),
+                            )
+                            .with_hint("set spec.savepoints.dir"),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// What the upgrade mode and JobManager replicas need: checkpoint and savepoint directories,
 /// high availability (set through typed fields or the Flink keys of `version`).
 pub fn state(
@@ -317,7 +464,7 @@ pub fn state(
         .and_then(|c| c.dir.as_ref())
         .is_some()
         || user_key(keys.checkpoint_dir).is_some();
-    let has_savepoint_dir = spec.savepoints.is_some() || user_key(keys.savepoint_dir).is_some();
+    let has_savepoint_dir = has_savepoint_dir(spec, version);
     let has_ha = spec.high_availability.is_some()
         || HA_KEYS
             .iter()
@@ -1188,6 +1335,77 @@ mod tests {
             let (entries, found) = schedules(PLACE, &autoscaling(yaml), &presets());
             assert_eq!(entries.is_empty(), empty, "{yaml}");
             assert_eq!(found.len(), problems, "{yaml}: {:?}", said(&found));
+        }
+    }
+
+    #[test]
+    fn lifecycles() {
+        let v = |s: &str| FlinkVersion::parse(s).ok();
+        for (yaml, version, problems) in [
+            (
+                "savepoints: {dir: s3://s, periodic: 6h, maxAge: 7d}\n",
+                "1.19",
+                0,
+            ),
+            (
+                "flinkConfiguration: {state.savepoints.dir: s3://s}\nsavepoints: {periodic: 6h}\n",
+                "1.19",
+                0,
+            ),
+            // Flink 2 names the key differently: the 1.x key does not count.
+            (
+                "flinkConfiguration: {state.savepoints.dir: s3://s}\nsavepoints: {periodic: 6h}\n",
+                "2.0",
+                1,
+            ),
+            ("savepoints: {periodic: 6h}\n", "1.19", 1),
+            (
+                "savepoints: {dir: s3://s, periodic: 6 hours please}\n",
+                "1.19",
+                1,
+            ),
+            ("restore: {path: s3://s/1, redeployNonce: 3}\n", "1.19", 0),
+            ("restore: {path: \"\"}\n", "1.19", 1),
+            ("snapshots: [{name: cp, type: checkpoint}]\n", "1.17", 0),
+            ("snapshots: [{name: cp, type: checkpoint}]\n", "1.16", 1),
+            (
+                "snapshots: [{name: cp, type: checkpoint, disposeOnDelete: true}]\n",
+                "1.19",
+                1,
+            ),
+            ("snapshots: [{name: sp}]\n", "1.19", 1),
+            (
+                "savepoints: {dir: s3://s}\nsnapshots: [{name: sp, disposeOnDelete: true}, {name: sp}]\n",
+                "1.19",
+                1,
+            ),
+        ] {
+            let found = lifecycle(PLACE, &spec(&format!("{BASE}{yaml}")), v(version), "job");
+            assert_eq!(
+                found.len(),
+                problems,
+                "{yaml} on {version}: {:?}",
+                said(&found)
+            );
+        }
+    }
+
+    #[test]
+    fn flink_durations() {
+        for (text, flink) in [
+            ("6h", Ok("6h")),
+            ("30m", Ok("30min")),
+            ("1h30m", Ok("90min")),
+            ("90s", Ok("90s")),
+            ("7d", Ok("7d")),
+            ("2 days", Ok("2d")),
+            ("48h", Ok("2d")),
+            ("PT6H", Ok("6h")),
+        ] {
+            assert_eq!(flink_duration(text).as_deref(), flink, "{text}");
+        }
+        for bad in ["soon", "0s", "0d", "", "d", "-1h", "99999999d"] {
+            assert!(flink_duration(bad).is_err(), "{bad}");
         }
     }
 

@@ -79,6 +79,12 @@ pub struct FlinkJobSpec {
     /// Savepoint directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub savepoints: Option<Savepoints>,
+    /// Start the job from a savepoint or checkpoint, or redeploy it from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Restore>,
+    /// Snapshots kept in git (FlinkStateSnapshot objects): adding one takes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
     /// Kubernetes high availability for the JobManager.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high_availability: Option<HighAvailability>,
@@ -398,12 +404,94 @@ pub struct Checkpoints {
     pub interval: Option<String>,
 }
 
-/// Savepoints.
+/// Savepoints: where they go, how often the operator takes one, and how long it keeps them.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Savepoints {
-    /// Durable savepoint directory (`s3://bucket/savepoints`).
-    pub dir: String,
+    /// Durable savepoint directory (`s3://bucket/savepoints`). Needed by `periodic`, savepoint
+    /// `snapshots` and `upgradeMode: savepoint`, unless flinkConfiguration sets the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Take a savepoint this often (`6h`, `30m`, `1d`): the operator's
+    /// `kubernetes.operator.periodic.savepoint.interval`. (For a Quartz cron schedule, set that
+    /// key in flinkConfiguration.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periodic: Option<String>,
+    /// Delete savepoints older than this (`7d`); the operator keeps at least one, and cleans
+    /// up lazily while the job runs (`kubernetes.operator.savepoint.history.max.age`,
+    /// operator default 24h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
+    /// Keep at most this many savepoints (`kubernetes.operator.savepoint.history.max.count`,
+    /// operator default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_count: Option<u32>,
+    /// Binary format of the savepoints the operator takes: `canonical` (Flink's default,
+    /// portable across state backends) or `native` (faster, tied to the state backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_type: Option<SavepointFormat>,
+}
+
+/// The binary format of a savepoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SavepointFormat {
+    Canonical,
+    Native,
+}
+
+impl SavepointFormat {
+    /// The operator's enum value.
+    pub fn as_operator_str(self) -> &'static str {
+        match self {
+            SavepointFormat::Canonical => "CANONICAL",
+            SavepointFormat::Native => "NATIVE",
+        }
+    }
+}
+
+/// Start the job from a savepoint or checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Restore {
+    /// The savepoint or retained checkpoint to start from (`job.initialSavepointPath`). On its
+    /// own it is used only when the job is first deployed.
+    pub path: String,
+    /// Start even if some state of the savepoint maps to no operator of the job (that state is
+    /// dropped): `job.allowNonRestoredState`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_non_restored_state: Option<bool>,
+    /// Change this number (e.g. increment it) to redeploy a running job from `path`
+    /// (`job.savepointRedeployNonce`): the operator cancels the job and starts it from `path`,
+    /// whatever the upgradeMode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeploy_nonce: Option<i64>,
+}
+
+/// A snapshot kept in git as a FlinkStateSnapshot: adding one takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Name (a DNS label); the object is `<job>-<name>`.
+    pub name: String,
+    /// `savepoint` (default) or `checkpoint` (needs Flink 1.17 or later).
+    #[serde(rename = "type", default)]
+    pub snapshot_type: SnapshotType,
+    /// Savepoints only: delete the savepoint's data when the object is deleted. Default
+    /// false, so that Argo CD pruning a snapshot removed from git keeps the data (the
+    /// operator's own default is true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispose_on_delete: Option<bool>,
+}
+
+/// The kind of a snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotType {
+    #[default]
+    Savepoint,
+    Checkpoint,
 }
 
 /// Kubernetes high availability.
