@@ -175,6 +175,9 @@ fn job_section(body: &mut String, job: &JobStatus, week: &[(u32, u32)]) {
         job.parallelism,
         escape(&job.source)
     );
+    if let Some(lifecycle) = job.lifecycle_line() {
+        let _ = writeln!(body, "<p class=\"lifecycle\">{}</p>", escape(&lifecycle));
+    }
     if let Some(hours) = job.task_manager_hours_per_week {
         let _ = writeln!(
             body,

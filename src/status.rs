@@ -80,7 +80,50 @@ pub struct JobStatus {
     /// Scheduled modes only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_manager_hours_per_week: Option<Hours>,
+    /// The job's savepoint policy, as the spec gives it (absent without `savepoints`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub savepoints: Option<crate::kinds::flink_job::Savepoints>,
+    /// The snapshots kept in git (FlinkStateSnapshot objects).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<crate::kinds::flink_job::Snapshot>,
     pub source: String,
+}
+
+impl JobStatus {
+    /// `savepoints every 6h, at most 5, kept 7d; snapshots before-v2, nightly-cp (checkpoint)`,
+    /// or None when the job sets none of it.
+    pub fn lifecycle_line(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.savepoints {
+            let mut policy = Vec::new();
+            if let Some(every) = &s.periodic {
+                policy.push(format!("every {every}"));
+            }
+            if let Some(count) = s.max_count {
+                policy.push(format!("at most {count}"));
+            }
+            if let Some(age) = &s.max_age {
+                policy.push(format!("kept {age}"));
+            }
+            if !policy.is_empty() {
+                parts.push(format!("savepoints {}", policy.join(", ")));
+            }
+        }
+        if !self.snapshots.is_empty() {
+            let names: Vec<String> = self
+                .snapshots
+                .iter()
+                .map(|s| match s.snapshot_type {
+                    crate::kinds::flink_job::SnapshotType::Savepoint => s.name.clone(),
+                    crate::kinds::flink_job::SnapshotType::Checkpoint => {
+                        format!("{} (checkpoint)", s.name)
+                    }
+                })
+                .collect();
+            parts.push(format!("snapshots {}", names.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -159,6 +202,8 @@ pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
                 })
                 .collect(),
             task_manager_hours_per_week: weekly_hours(j),
+            savepoints: j.spec.savepoints.clone(),
+            snapshots: j.spec.snapshots.clone(),
             source: j.source.clone(),
         })
         .collect();
@@ -386,6 +431,10 @@ pub fn table(report: &Report) -> String {
         for (j, line) in report.jobs.iter().zip(&lines[1..]) {
             out.push_str(&fit(line));
             out.push('\n');
+            if let Some(lifecycle) = j.lifecycle_line() {
+                out.push_str(&fit(&format!("  {lifecycle}")));
+                out.push('\n');
+            }
             if !j.schedules.is_empty() {
                 let zone = j.time_zone.as_deref().unwrap_or("UTC, no time zone set");
                 let rows: Vec<Vec<String>> = j

@@ -441,3 +441,38 @@ fn check_all_envs_reports_each_environment() {
         .arg("dev"));
     assert_eq!(conflicting.code, 2, "-e and --all-envs exclude each other");
 }
+
+/// `kiln status` shows each job's savepoint policy and snapshots: in full in JSON, as one
+/// line under the job in the table.
+#[test]
+fn status_shows_the_savepoint_policy() {
+    let root = project_dir().join("fixtures/lifecycle-snapshots/input");
+    let json = run(kiln().args(["status", "--format", "json"]).arg(&root));
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let orders = &report["jobs"][1];
+    assert_eq!(orders["name"], "orders");
+    assert_eq!(
+        orders["savepoints"],
+        serde_json::json!({"dir": "s3://bucket/savepoints/orders", "periodic": "6h", "maxAge": "7d", "maxCount": 5, "formatType": "native"})
+    );
+    assert_eq!(
+        orders["snapshots"][1],
+        serde_json::json!({"name": "nightly-cp", "type": "checkpoint"})
+    );
+    let table = run(kiln().arg("status").arg(&root));
+    assert!(
+        table.stdout.contains(
+            "\nstreaming  minimal  jar   medium   disabled  2-5\n  savepoints every 1h30m\n"
+        ),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("  savepoints every 6h, at most 5, kept 7d; snapshots before-v2, nightly-cp"),
+        "{}",
+        table.stdout
+    );
+}
