@@ -71,7 +71,7 @@ impl Change {
 #[serde(rename_all = "camelCase")]
 pub struct Note {
     /// `restart`, `rescale`, `refused`, `state`, `capacity`, `exposure`, `replace`, `schedule`,
-    /// `autoscaling`.
+    /// `autoscaling`, `rollout`.
     pub impact: &'static str,
     /// The object, as `Kind namespace/name`.
     pub object: String,
@@ -268,6 +268,7 @@ fn object_notes(base: Option<&Value>, head: Option<&Value>) -> Vec<Note> {
     match any["kind"].as_str().unwrap_or_default() {
         "FlinkDeployment" => flink_notes(base, head, &mut notes),
         "FlinkStateSnapshot" => notes.extend(snapshot_notes(base, head)),
+        "FlinkBlueGreenDeployment" => blue_green_notes(base, head, &mut notes),
         "Service" => {
             if let (Some(b), Some(h)) = (base, head) {
                 let (from, to) = (exposure(b), exposure(h));
@@ -534,6 +535,69 @@ fn restore_notes(b: &Value, h: &Value) -> Vec<Note> {
         ));
     }
     notes
+}
+
+/// A FlinkBlueGreenDeployment, classified as the operator's blue/green diff does
+/// (`FlinkBlueGreenDeploymentSpecDiff`): suspend and resume, a redeploy from a savepoint,
+/// and every change the FlinkDeployment diff would not ignore starts a transition; changes
+/// it ignores patch the active deployment in place.
+fn blue_green_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>) {
+    let unwrap = |v: &Value| {
+        let mut view = v.clone();
+        view["spec"] = v["spec"]["template"]["spec"].clone();
+        view
+    };
+    match (base, head) {
+        (Some(b), None) => notes.push(note(
+            "state",
+            b,
+            format!(
+                "the FlinkBlueGreenDeployment is removed: its job stops and its state is lost unless a savepoint is taken first (upgradeMode {})",
+                text(&b["spec"]["template"]["spec"]["job"]["upgradeMode"])
+            ),
+        )),
+        (Some(b), Some(h)) => {
+            let (b, h) = (unwrap(b), unwrap(h));
+            let (state_before, state_after) = (&b["spec"]["job"]["state"], &h["spec"]["job"]["state"]);
+            if state_before != state_after {
+                notes.push(note(
+                    "state",
+                    &h,
+                    if state_after == "suspended" {
+                        "the active deployment is suspended in place".to_string()
+                    } else {
+                        "the job resumes".to_string()
+                    },
+                ));
+                return;
+            }
+            let restore = restore_notes(&b, &h);
+            let redeploy = restore.iter().any(|n| n.message.starts_with("the job is cancelled"));
+            notes.extend(restore);
+            if redeploy {
+                return;
+            }
+            let transition: Vec<String> = changed_paths(&b["spec"], &h["spec"])
+                .into_iter()
+                .filter(|p| !restart_free(p))
+                .collect();
+            if !transition.is_empty() {
+                let shown: Vec<&str> = transition.iter().take(5).map(String::as_str).collect();
+                let name = text(&h["metadata"]["name"]);
+                let stateless = h["spec"]["job"]["upgradeMode"] == "stateless";
+                notes.push(note(
+                    "rollout",
+                    &h,
+                    format!(
+                        "a blue/green transition starts: the inactive one of {name}-blue and {name}-green is deployed {} next to the active one, takes over once ready, and the old one is deleted ({} changed)",
+                        if stateless { "with empty state (stateless)" } else { "from a savepoint of the active one" },
+                        shown.join(", ")
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A snapshot object added takes the snapshot; one removed is deleted with or without its

@@ -168,6 +168,7 @@ fn every_rendered_custom_resource_matches_its_crd() {
     assert!(count("ScaledObject") >= 1, "{checked:?}");
     assert!(count("PodMonitor") >= 3, "{checked:?}");
     assert!(count("FlinkStateSnapshot") >= 3, "{checked:?}");
+    assert!(count("FlinkBlueGreenDeployment") >= 1, "{checked:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -858,3 +858,30 @@ fn lifecycle_changes() {
         ]
     );
 }
+
+/// A blue/green job: a change the operator would upgrade for starts a transition; a state
+/// change suspends or resumes in place.
+#[test]
+fn blue_green_transitions() {
+    let spec = |image: &str, state: &str| {
+        format!(
+            "  image: \"{image}\"\n  rollout: blueGreen\n  state: {state}\n  upgradeMode: savepoint\n  checkpoints: {{dir: s3://b/cp}}\n  savepoints: {{dir: s3://b/sp}}\n"
+        )
+    };
+    assert_eq!(
+        flink_notes(
+            &spec("flink:1.19.3", "running"),
+            &spec("flink:1.19.4", "running")
+        ),
+        [
+            "rollout: a blue/green transition starts: the inactive one of a-blue and a-green is deployed from a savepoint of the active one next to the active one, takes over once ready, and the old one is deleted (spec.image changed)"
+        ]
+    );
+    assert_eq!(
+        flink_notes(
+            &spec("flink:1.19.3", "running"),
+            &spec("flink:1.19.3", "suspended")
+        ),
+        ["state: the active deployment is suspended in place"]
+    );
+}

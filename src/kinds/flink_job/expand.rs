@@ -6,11 +6,12 @@ use super::configuration::Program;
 use super::sql_wrapper as sql;
 use super::validate::FlinkPlan;
 use crate::expand::{Object, Stamp};
-use crate::kinds::flink_job::{Env, JobType, Snapshot, SnapshotType, SqlRunner};
+use crate::kinds::flink_job::{Env, JobType, Rollout, Snapshot, SnapshotType, SqlRunner};
 
 pub const API_VERSION: &str = "flink.apache.org/v1beta1";
 pub const KIND: &str = "FlinkDeployment";
 pub const SNAPSHOT_KIND: &str = "FlinkStateSnapshot";
+pub const BLUE_GREEN_KIND: &str = "FlinkBlueGreenDeployment";
 pub const MAIN_CONTAINER: &str = "flink-main-container";
 
 pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
@@ -30,12 +31,14 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
             plan.doc,
         ));
     }
-    objects.push(Object::new(
-        flink_deployment(plan, &stamp, program),
-        &plan.source,
-        plan.file,
-        plan.doc,
-    ));
+    let mut deployment = flink_deployment(plan, &stamp, program);
+    if plan.spec.rollout == Rollout::BlueGreen {
+        // The operator makes `<name>-blue`/`<name>-green` FlinkDeployments from the template.
+        let spec = deployment["spec"].take();
+        deployment["kind"] = json!(BLUE_GREEN_KIND);
+        deployment["spec"] = json!({"template": {"spec": spec}});
+    }
+    objects.push(Object::new(deployment, &plan.source, plan.file, plan.doc));
     objects.extend(
         plan.spec
             .snapshots

@@ -165,6 +165,10 @@ pub const RENDERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "spec.rollout",
+        &["FlinkBlueGreenDeployment spec.template.spec"],
+    ),
+    (
         "spec.restore",
         &[
             "FlinkDeployment spec.job.initialSavepointPath",

@@ -8,8 +8,8 @@ use super::autoscaling::ScalerCronJob;
 use super::catalog::{self, Profile};
 use super::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
 use super::spec::{
-    Autoscaling, AutoscalingMode, Env, FlinkJobSpec, JarJob, JobType, PythonJob, ScheduleEntry,
-    SnapshotType, SqlJob, SqlRunner, UpgradeMode,
+    Autoscaling, AutoscalingMode, Env, FlinkJobSpec, JarJob, JobType, PythonJob, Rollout,
+    ScheduleEntry, SnapshotType, SqlJob, SqlRunner, UpgradeMode,
 };
 use super::sql_wrapper;
 use super::version::FlinkVersion;
@@ -440,6 +440,71 @@ pub fn lifecycle(
                 }
             }
         }
+    }
+    problems
+}
+
+/// The longest name of a blue/green job: the operator names its deployments
+/// `<name>-blue` and `<name>-green`, which must pass its 45-character rule.
+pub const MAX_BLUE_GREEN_NAME: usize = 45 - "-green".len();
+
+/// What a FlinkBlueGreenDeployment cannot do (operator release-1.15): it has no scale
+/// subresource, so no HPA, ScaledObject or scaler CronJob can drive it; it takes a savepoint
+/// of the active deployment before every transition except for stateless jobs (so those
+/// need a savepoint directory); its deployments are `<name>-blue`/`<name>-green`, which
+/// bounds the name and leaves no FlinkDeployment named `<name>` for a snapshot to refer to.
+pub fn rollout(
+    place: Place,
+    spec: &FlinkJobSpec,
+    version: Option<FlinkVersion>,
+    name: &str,
+) -> Problems {
+    if spec.rollout != Rollout::BlueGreen {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    if name.len() > MAX_BLUE_GREEN_NAME {
+        problems.push(place.error(
+            "metadata.name",
+            format!(
+                "a blue/green job's name has at most {MAX_BLUE_GREEN_NAME} characters (its deployments are {name}-blue and {name}-green, at most 45); this one has {}",
+                name.len()
+            ),
+        ));
+    }
+    if spec.autoscaling.mode.has_engine() {
+        problems.push(
+            place
+                .error(
+                    "spec.autoscaling.mode",
+                    format!(
+                        "mode {} cannot drive a FlinkBlueGreenDeployment: it has no scale subresource for an HPA, KEDA or scaler CronJobs",
+                        spec.autoscaling.mode.as_str()
+                    ),
+                )
+                .with_hint("use disabled, reactive or operator, or rollout: rolling"),
+        );
+    }
+    if spec.upgrade_mode != UpgradeMode::Stateless && !has_savepoint_dir(spec, version) {
+        problems.push(
+            place
+                .error(
+                    "spec.rollout",
+                    format!(
+                        "blue/green takes a savepoint of the active deployment before each transition (upgradeMode {}), so it needs a savepoint directory",
+                        spec.upgrade_mode.as_str()
+                    ),
+                )
+                .with_hint("set spec.savepoints.dir"),
+        );
+    }
+    if !spec.snapshots.is_empty() {
+        problems.push(place.error(
+            "spec.snapshots",
+            format!(
+                "snapshots refer to one FlinkDeployment; a blue/green job's deployments are {name}-blue and {name}-green in turn"
+            ),
+        ));
     }
     problems
 }
@@ -1387,6 +1452,48 @@ mod tests {
                 "{yaml} on {version}: {:?}",
                 said(&found)
             );
+        }
+    }
+
+    #[test]
+    fn blue_green_rollouts() {
+        let v = FlinkVersion::parse("1.19").ok();
+        let stateful = "upgradeMode: savepoint\ncheckpoints: {dir: s3://c}\n";
+        for (yaml, name, problems) in [
+            ("rollout: blueGreen\n", "payments", 0),
+            (
+                "rollout: blueGreen\nautoscaling: {mode: reactive}\n",
+                "payments",
+                0,
+            ),
+            (
+                "rollout: blueGreen\nautoscaling: {mode: operator}\n",
+                "payments",
+                0,
+            ),
+            (
+                "rollout: blueGreen\nautoscaling: {mode: hpa}\n",
+                "payments",
+                1,
+            ),
+            ("rollout: blueGreen\n", &"p".repeat(39), 0),
+            ("rollout: blueGreen\n", &"p".repeat(40), 1),
+            (&format!("rollout: blueGreen\n{stateful}"), "payments", 1),
+            (
+                &format!("rollout: blueGreen\n{stateful}savepoints: {{dir: s3://s}}\n"),
+                "payments",
+                0,
+            ),
+            (
+                "rollout: blueGreen\nsnapshots: [{name: cp, type: checkpoint}]\n",
+                "payments",
+                1,
+            ),
+            // Rolling jobs are not this rule's business.
+            ("autoscaling: {mode: hpa}\n", &"p".repeat(45), 0),
+        ] {
+            let found = rollout(PLACE, &spec(&format!("{BASE}{yaml}")), v, name);
+            assert_eq!(found.len(), problems, "{yaml} ({name}): {:?}", said(&found));
         }
     }
 

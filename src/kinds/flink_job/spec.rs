@@ -79,6 +79,11 @@ pub struct FlinkJobSpec {
     /// Savepoint directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub savepoints: Option<Savepoints>,
+    /// How changes roll out: `rolling` (default: one FlinkDeployment, upgraded in place) or
+    /// `blueGreen` (a FlinkBlueGreenDeployment, operator 1.14+: a change starts a second
+    /// deployment next to the running one, which takes over once ready).
+    #[serde(default, skip_serializing_if = "Rollout::is_rolling")]
+    pub rollout: Rollout,
     /// Start the job from a savepoint or checkpoint, or redeploy it from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<Restore>,
@@ -467,6 +472,22 @@ pub struct Restore {
     /// whatever the upgradeMode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redeploy_nonce: Option<i64>,
+}
+
+/// How a job's changes roll out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Rollout {
+    #[default]
+    Rolling,
+    BlueGreen,
+}
+
+impl Rollout {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    pub fn is_rolling(&self) -> bool {
+        *self == Rollout::Rolling
+    }
 }
 
 /// A snapshot kept in git as a FlinkStateSnapshot: adding one takes it.
