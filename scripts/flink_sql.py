@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 
+import yaml
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "sql"
 CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "kiln"
@@ -227,6 +229,54 @@ def check_refused(kiln, expected):
     return problems
 
 
+# flinkConfiguration keys whose values kiln writes as durations (its own and the
+# operator's); each one kiln renders must parse with the real Flink's TimeUtils.
+DURATION_KEYS = {
+    "execution.checkpointing.interval",
+    "kubernetes.operator.periodic.savepoint.interval",
+    "kubernetes.operator.savepoint.history.max.age",
+    "jobmanager.adaptive-scheduler.resource-stabilization-timeout",
+    "job.autoscaler.stabilization.interval",
+    "job.autoscaler.metrics.window",
+}
+
+DURATION_CHECK = """
+import json, sys
+from pyflink.java_gateway import get_gateway
+parse = get_gateway().jvm.org.apache.flink.util.TimeUtils.parseDuration
+bad = []
+for text in json.load(sys.stdin):
+    try:
+        parse(text)
+    except Exception as e:
+        bad.append(text)
+print(json.dumps(bad))
+"""
+
+
+def check_durations(python):
+    """Every duration kiln wrote into a fixture's FlinkDeployments (and the values users
+    are known to write that kiln must convert) parses with Flink's own TimeUtils."""
+    values = set()
+    for expected in sorted((ROOT / "fixtures").glob("*/expected.yaml")):
+        for doc in yaml.safe_load_all(expected.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") not in ("FlinkDeployment", "FlinkBlueGreenDeployment"):
+                continue
+            spec = doc["spec"].get("template", {}).get("spec", doc["spec"])
+            for key, value in (spec.get("flinkConfiguration") or {}).items():
+                if key in DURATION_KEYS:
+                    values.add(value)
+    if not any(v.endswith("min") for v in values):
+        return [f"durations: no converted value among {sorted(values)} (the fixtures changed?)"]
+    result = subprocess.run([str(python), "-c", DURATION_CHECK], input=json.dumps(sorted(values)),
+                            capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        return [f"durations: the check did not run: {tail(result.stderr)}"]
+    bad = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"flink_sql.py: {len(values)} durations kiln writes parse with Flink's TimeUtils", flush=True)
+    return [f"durations: Flink cannot parse {v!r}" for v in bad]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kiln", nargs="?", default=str(ROOT / "target" / "debug" / "kiln"))
@@ -241,6 +291,7 @@ def main():
     python = ensure_pyflink(flink_version())
     started = time.monotonic()
     problems = check_refused(args.kiln, expected["refused"])
+    problems += check_durations(python)
     with tempfile.TemporaryDirectory(prefix="kiln-flink-sql-") as tmp:
         work = pathlib.Path(tmp)
         out = work / "out"

@@ -203,8 +203,13 @@ fn generated(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
         if let Some(dir) = &checkpoints.dir {
             set(state.checkpoint_dir, dir.clone());
         }
-        if let Some(interval) = &checkpoints.interval {
-            set("execution.checkpointing.interval", interval.clone());
+        // Validated by rules::lifecycle; written in units every Flink reads (`1h30m` → `90min`).
+        if let Some(interval) = checkpoints
+            .interval
+            .as_deref()
+            .and_then(|i| rules::flink_duration(i).ok())
+        {
+            set("execution.checkpointing.interval", interval);
         }
     }
     if let Some(savepoints) = &spec.savepoints {

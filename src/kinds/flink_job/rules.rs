@@ -334,8 +334,8 @@ pub fn flink_duration(text: &str) -> Result<String, String> {
     })
 }
 
-/// Savepoint policy, restore and snapshots, with what the operator would refuse or silently
-/// ignore: periodic savepoints without a savepoint directory (refused by its validator), a
+/// The checkpoint interval, savepoint policy, restore and snapshots, with what Flink or the
+/// operator would refuse or silently ignore: a duration Flink cannot read, periodic savepoints without a savepoint directory (refused by its validator), a
 /// duration it cannot read, an empty restore path (refused for a redeploy), a checkpoint
 /// snapshot that would dispose of data (savepoints only) or on Flink before 1.17 (it cannot
 /// trigger one), a savepoint snapshot with nowhere to go, and snapshot names.
@@ -346,6 +346,14 @@ pub fn lifecycle(
     job: &str,
 ) -> Problems {
     let mut problems = Vec::new();
+    if let Some(Err(e)) = spec
+        .checkpoints
+        .as_ref()
+        .and_then(|c| c.interval.as_deref())
+        .map(flink_duration)
+    {
+        problems.push(place.error("spec.checkpoints.interval", e));
+    }
     let savepoint_dir = has_savepoint_dir(spec, version);
     if let Some(savepoints) = &spec.savepoints {
         for (field, value) in [

@@ -404,7 +404,8 @@ pub struct Checkpoints {
     /// Durable checkpoint directory (`s3://bucket/checkpoints`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
-    /// Checkpoint interval as a Flink duration (`1m`, `30s`).
+    /// Checkpoint interval (`1m`, `30s`, `1h30m`, `PT5M`); written for Flink in the largest
+    /// exact unit it reads (`1min`, `30s`, `90min`, `5min`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
 }
