@@ -509,9 +509,7 @@ fn restore_notes(b: &Value, h: &Value) -> Vec<Note> {
     let (before, after) = (&b["spec"]["job"], &h["spec"]["job"]);
     let mut notes = Vec::new();
     let drops = after["allowNonRestoredState"] == true;
-    if before["savepointRedeployNonce"] != after["savepointRedeployNonce"]
-        && !after["savepointRedeployNonce"].is_null()
-    {
+    if redeploys(b, h) {
         notes.push(note(
             "state",
             h,
@@ -535,6 +533,15 @@ fn restore_notes(b: &Value, h: &Value) -> Vec<Note> {
         ));
     }
     notes
+}
+
+/// A new `savepointRedeployNonce`: the operator redeploys the job from its savepoint path.
+fn redeploys(b: &Value, h: &Value) -> bool {
+    let (before, after) = (
+        &b["spec"]["job"]["savepointRedeployNonce"],
+        &h["spec"]["job"]["savepointRedeployNonce"],
+    );
+    before != after && !after.is_null()
 }
 
 /// A FlinkBlueGreenDeployment, classified as the operator's blue/green diff does
@@ -571,10 +578,8 @@ fn blue_green_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<
                 ));
                 return;
             }
-            let restore = restore_notes(&b, &h);
-            let redeploy = restore.iter().any(|n| n.message.starts_with("the job is cancelled"));
-            notes.extend(restore);
-            if redeploy {
+            notes.extend(restore_notes(&b, &h));
+            if redeploys(&b, &h) {
                 return;
             }
             let transition: Vec<String> = changed_paths(&b["spec"], &h["spec"])

@@ -339,12 +339,7 @@ pub fn flink_duration(text: &str) -> Result<String, String> {
 /// duration it cannot read, an empty restore path (refused for a redeploy), a checkpoint
 /// snapshot that would dispose of data (savepoints only) or on Flink before 1.17 (it cannot
 /// trigger one), a savepoint snapshot with nowhere to go, and snapshot names.
-pub fn lifecycle(
-    place: Place,
-    spec: &FlinkJobSpec,
-    version: Option<FlinkVersion>,
-    job: &str,
-) -> Problems {
+pub fn lifecycle(place: Place, spec: &FlinkJobSpec, version: Option<FlinkVersion>) -> Problems {
     let mut problems = Vec::new();
     if let Some(Err(e)) = spec
         .checkpoints
@@ -390,19 +385,13 @@ pub fn lifecycle(
                 path.key(field)
             }
         };
+        // A DNS label of at most 63 after a job name of at most 45: `<job>-<name>` always
+        // fits an object name (253).
         if !names::is_dns_label(&snapshot.name, 63) {
             problems.push(place.at(
                 at("name"),
                 Diagnostic::error(format!(
                     "snapshot name \"{}\" is not a DNS label (lower-case letters, digits and '-', at most 63)",
-                    snapshot.name
-                )),
-            ));
-        } else if format!("{job}-{}", snapshot.name).len() > 253 {
-            problems.push(place.at(
-                at("name"),
-                Diagnostic::error(format!(
-                    "FlinkStateSnapshot name \"{job}-{}\" is longer than 253 characters",
                     snapshot.name
                 )),
             ));
@@ -1453,7 +1442,7 @@ mod tests {
                 1,
             ),
         ] {
-            let found = lifecycle(PLACE, &spec(&format!("{BASE}{yaml}")), v(version), "job");
+            let found = lifecycle(PLACE, &spec(&format!("{BASE}{yaml}")), v(version));
             assert_eq!(
                 found.len(),
                 problems,

@@ -168,7 +168,7 @@ fn flink_job(
         version,
         resources.job_manager_replicas,
     ));
-    out.extend(rules::lifecycle(place, spec, version, &name));
+    out.extend(rules::lifecycle(place, spec, version));
     out.extend(rules::rollout(place, spec, version, &name));
     out.extend(rules::configuration_keys(place, spec));
     out.extend(rules::pod_fields(place, spec));

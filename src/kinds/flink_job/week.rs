@@ -113,17 +113,6 @@ impl Week {
         Ok(Week { windows })
     }
 
-    /// The entry in force at each minute of the week.
-    pub fn entries(&self) -> Vec<usize> {
-        let mut at = vec![0; MINUTES as usize];
-        for w in &self.windows {
-            for m in w.start..w.start + w.len {
-                at[(m % MINUTES) as usize] = w.entry;
-            }
-        }
-        at
-    }
-
     /// Windows next to each other with the same `value(entry)` merged (also across Sunday
     /// midnight), in order of their start.
     pub fn runs(&self, value: impl Fn(usize) -> u32) -> Vec<Run> {
