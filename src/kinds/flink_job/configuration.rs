@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use super::rules;
 use super::spec::{AutoscalingMode, JobType, PythonJob, SqlRunner};
 use super::sql_wrapper as sql;
 use super::validate::FlinkPlan;
@@ -199,16 +198,14 @@ fn generated(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
         conf.insert(k.to_string(), v);
     };
     set("taskmanager.numberOfTaskSlots", plan.slots.to_string());
+    // Durations are validated by rules::lifecycle (one it refused never gets this far) and
+    // written in units every Flink reads (`1h30m` → `90min`).
+    let duration = |text: &Option<String>| text.as_deref().and_then(|t| flink_duration(t).ok());
     if let Some(checkpoints) = &spec.checkpoints {
         if let Some(dir) = &checkpoints.dir {
             set(state.checkpoint_dir, dir.clone());
         }
-        // Validated by rules::lifecycle; written in units every Flink reads (`1h30m` → `90min`).
-        if let Some(interval) = checkpoints
-            .interval
-            .as_deref()
-            .and_then(|i| rules::flink_duration(i).ok())
-        {
+        if let Some(interval) = duration(&checkpoints.interval) {
             set("execution.checkpointing.interval", interval);
         }
     }
@@ -216,9 +213,6 @@ fn generated(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
         if let Some(dir) = &savepoints.dir {
             set(state.savepoint_dir, dir.clone());
         }
-        // Validated by rules::lifecycle; a duration the rule refused never gets this far.
-        let duration =
-            |text: &Option<String>| text.as_deref().and_then(|t| rules::flink_duration(t).ok());
         if let Some(every) = duration(&savepoints.periodic) {
             set("kubernetes.operator.periodic.savepoint.interval", every);
         }
@@ -287,4 +281,57 @@ fn generated(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
         set(k, v.clone());
     }
     conf
+}
+
+/// A duration kiln writes for the operator (`6h`, `30m`, `1h30m`, `PT6H`), in the largest
+/// unit every Flink version's `TimeUtils` reads exactly (`d`, `h`, `min`, `s`).
+pub fn flink_duration(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    let days = trimmed
+        .strip_suffix("days")
+        .or_else(|| trimmed.strip_suffix("day"))
+        .or_else(|| trimmed.strip_suffix('d'))
+        .map(str::trim_end)
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let seconds = match days {
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| n.checked_mul(86_400))
+            .ok_or_else(|| format!("\"{text}\" is too long a duration"))?,
+        None => crate::validate::parse_duration(text)?,
+    };
+    if seconds == 0 {
+        return Err(format!("\"{text}\" is zero; expected a positive duration"));
+    }
+    Ok(match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}min", s / 60),
+        s => format!("{s}s"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flink_durations() {
+        for (text, flink) in [
+            ("6h", Ok("6h")),
+            ("30m", Ok("30min")),
+            ("1h30m", Ok("90min")),
+            ("90s", Ok("90s")),
+            ("7d", Ok("7d")),
+            ("2 days", Ok("2d")),
+            ("48h", Ok("2d")),
+            ("PT6H", Ok("6h")),
+        ] {
+            assert_eq!(flink_duration(text).as_deref(), flink, "{text}");
+        }
+        for bad in ["soon", "0s", "0d", "", "d", "-1h", "99999999d"] {
+            assert!(flink_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::autoscaling::ScalerCronJob;
 use super::catalog::{self, Profile};
-use super::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
+use super::configuration::{self, DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS, HA_KEYS, StateKeys};
 use super::spec::{
     Autoscaling, AutoscalingMode, Env, FlinkJobSpec, JarJob, JobType, PythonJob, Rollout,
     ScheduleEntry, SnapshotType, SqlJob, SqlRunner, UpgradeMode,
@@ -305,35 +305,6 @@ fn has_savepoint_dir(spec: &FlinkJobSpec, version: Option<FlinkVersion>) -> bool
             .contains_key(StateKeys::of(version).savepoint_dir)
 }
 
-/// A duration kiln writes for the operator (`6h`, `30m`, `1h30m`, `PT6H`), in the largest
-/// unit every Flink version's `TimeUtils` reads exactly (`d`, `h`, `min`, `s`).
-pub fn flink_duration(text: &str) -> Result<String, String> {
-    let trimmed = text.trim();
-    let days = trimmed
-        .strip_suffix("days")
-        .or_else(|| trimmed.strip_suffix("day"))
-        .or_else(|| trimmed.strip_suffix('d'))
-        .map(str::trim_end)
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    let seconds = match days {
-        Some(n) => n
-            .parse::<u32>()
-            .ok()
-            .and_then(|n| n.checked_mul(86_400))
-            .ok_or_else(|| format!("\"{text}\" is too long a duration"))?,
-        None => crate::validate::parse_duration(text)?,
-    };
-    if seconds == 0 {
-        return Err(format!("\"{text}\" is zero; expected a positive duration"));
-    }
-    Ok(match seconds {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
-        s if s % 60 == 0 => format!("{}min", s / 60),
-        s => format!("{s}s"),
-    })
-}
-
 /// The checkpoint interval, savepoint policy, restore and snapshots, with what Flink or the
 /// operator would refuse or silently ignore: a duration Flink cannot read, periodic savepoints without a savepoint directory (refused by its validator), a
 /// duration it cannot read, an empty restore path (refused for a redeploy), a checkpoint
@@ -345,7 +316,7 @@ pub fn lifecycle(place: Place, spec: &FlinkJobSpec, version: Option<FlinkVersion
         .checkpoints
         .as_ref()
         .and_then(|c| c.interval.as_deref())
-        .map(flink_duration)
+        .map(configuration::flink_duration)
     {
         problems.push(place.error("spec.checkpoints.interval", e));
     }
@@ -355,7 +326,7 @@ pub fn lifecycle(place: Place, spec: &FlinkJobSpec, version: Option<FlinkVersion
             ("periodic", &savepoints.periodic),
             ("maxAge", &savepoints.max_age),
         ] {
-            if let Some(Err(e)) = value.as_deref().map(flink_duration) {
+            if let Some(Err(e)) = value.as_deref().map(configuration::flink_duration) {
                 problems.push(place.error(&format!("spec.savepoints.{field}"), e));
             }
         }
@@ -1491,25 +1462,6 @@ mod tests {
         ] {
             let found = rollout(PLACE, &spec(&format!("{BASE}{yaml}")), v, name);
             assert_eq!(found.len(), problems, "{yaml} ({name}): {:?}", said(&found));
-        }
-    }
-
-    #[test]
-    fn flink_durations() {
-        for (text, flink) in [
-            ("6h", Ok("6h")),
-            ("30m", Ok("30min")),
-            ("1h30m", Ok("90min")),
-            ("90s", Ok("90s")),
-            ("7d", Ok("7d")),
-            ("2 days", Ok("2d")),
-            ("48h", Ok("2d")),
-            ("PT6H", Ok("6h")),
-        ] {
-            assert_eq!(flink_duration(text).as_deref(), flink, "{text}");
-        }
-        for bad in ["soon", "0s", "0d", "", "d", "-1h", "99999999d"] {
-            assert!(flink_duration(bad).is_err(), "{bad}");
         }
     }
 
