@@ -14,7 +14,14 @@ import tempfile
 KUBE_VERSION = "1.30.0"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Custom resources: validated against their CRDs (unknown fields rejected) in tests/kiln/crd.rs.
-SKIPPED_KINDS = {"FlinkDeployment", "FlinkBlueGreenDeployment", "FlinkStateSnapshot", "ScaledObject", "PodMonitor"}
+SKIPPED_KINDS = {
+    "FlinkDeployment",
+    "FlinkBlueGreenDeployment",
+    "FlinkSessionJob",
+    "FlinkStateSnapshot",
+    "ScaledObject",
+    "PodMonitor",
+}
 
 
 def documents(stream):

@@ -145,6 +145,20 @@ def status_numbers(dom, report):
         ceilings = [int(a["data-ceiling"]) for a in week]
         if week and (min(floors) < job["minReplicas"] or max(ceilings) > job["maxReplicas"]):
             problems.append(f"job {job['name']}: the chart leaves the range {job['minReplicas']}-{job['maxReplicas']}")
+    sessions = [a for t, a in dom.elements if "data-session" in a]
+    json_sessions = report.get("sessions", [])
+    if len(sessions) != len(json_sessions):
+        problems.append(f"{len(sessions)} sessions in the page, {len(json_sessions)} in JSON")
+    for attrs, session in zip(sessions, json_sessions):
+        name = f"{session['namespace']}/{session['name']}"
+        want = {"data-session": name, "data-slots-in-use": str(session["slotsInUse"]),
+                "data-slots": str(session["slots"]) if "slots" in session else None}
+        for key, value in want.items():
+            if attrs.get(key) != value:
+                problems.append(f"session {name}: {key} {attrs.get(key)!r} != {value!r}")
+    session_jobs = [(a["data-session-job"], a["data-parallelism"]) for t, a in dom.elements if "data-session-job" in a]
+    if session_jobs != [(j["name"], str(j["parallelism"])) for s in json_sessions for j in s["jobs"]]:
+        problems.append(f"the session jobs in the page differ from JSON: {session_jobs}")
     return problems
 
 
@@ -168,7 +182,7 @@ def diff_numbers(dom, report):
 
 def pages(kiln, work):
     """(name, html, json report, check) for every page to load."""
-    for example in ["lemo", "hyperpod"]:
+    for example in ["lemo", "hyperpod", "lifecycle"]:
         root = ROOT / "examples" / example
         yield (f"status-{example}", kiln_out(kiln, "status", str(root), "--format", "html"),
                json.loads(kiln_out(kiln, "status", str(root), "--format", "json")), status_numbers)

@@ -30,7 +30,7 @@ pub enum Command {
     /// Show pools (replicas, business distribution, GPUs, removable pods) and Flink jobs
     /// (mode, replica range, schedules, weekly TaskManager-hours).
     Status(StatusArgs),
-    /// Print the JSON Schema of a kind (FlinkJob, ModelPool, BusinessService, Config);
+    /// Print the JSON Schema of a kind (FlinkJob, FlinkSession, ModelPool, BusinessService, Config);
     /// without KIND, list the kinds.
     Schema(SchemaArgs),
     /// The Argo CD config-management plugin's entry points (see plugin.yaml).
@@ -223,7 +223,7 @@ pub enum StatusFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
-    /// FlinkJob, ModelPool, BusinessService or Config (kiln.yaml).
+    /// FlinkJob, FlinkSession, ModelPool, BusinessService or Config (kiln.yaml).
     pub kind: Option<String>,
 }
 

@@ -222,6 +222,11 @@ pub struct FlinkDefaults {
     /// Service account of jobs that set none (else `flink`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account: Option<String>,
+    /// URI schemes the Flink operator downloads session jobs' jars from: its
+    /// `kubernetes.operator.user.artifacts.allowed-schemes`, an operator-level setting whose
+    /// default is `[https]`. Say here what your operator allows (e.g. `[https, s3]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_jar_schemes: Option<Vec<String>>,
 }
 
 /// Scaler CronJob settings.
@@ -319,6 +324,7 @@ pub const REGISTRATION: crate::kinds::Registration = crate::kinds::Registration 
     schema_errors: Schema::iter_errors,
     accept: None,
     renders: &[],
+    elsewhere: &[],
 };
 
 // Compiled from the committed schema when kiln is built (see `crate::schema`).

@@ -266,7 +266,9 @@ fn object_notes(base: Option<&Value>, head: Option<&Value>) -> Vec<Note> {
         return notes;
     };
     match any["kind"].as_str().unwrap_or_default() {
+        "FlinkDeployment" if any["spec"]["job"].is_null() => session_notes(base, head, &mut notes),
         "FlinkDeployment" => flink_notes(base, head, &mut notes),
+        "FlinkSessionJob" => session_job_notes(base, head, &mut notes),
         "FlinkStateSnapshot" => notes.extend(snapshot_notes(base, head)),
         "FlinkBlueGreenDeployment" => blue_green_notes(base, head, &mut notes),
         "Service" => {
@@ -363,22 +365,7 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
                 )));
                 return;
             }
-            let (state_before, state_after) = (&b["spec"]["job"]["state"], &h["spec"]["job"]["state"]);
-            if state_before != state_after {
-                let message = if state_after == "suspended" {
-                    format!("the job is suspended (upgradeMode {})", text(&h["spec"]["job"]["upgradeMode"]))
-                } else {
-                    "the job resumes".to_string()
-                };
-                notes.push(note("state", h, message));
-            }
-            notes.extend(restore_notes(b, h));
-            if b["spec"]["job"]["upgradeMode"] != h["spec"]["job"]["upgradeMode"] {
-                notes.push(note("state", h, format!(
-                    "upgradeMode changes from {} to {}",
-                    text(&b["spec"]["job"]["upgradeMode"]), text(&h["spec"]["job"]["upgradeMode"])
-                )));
-            }
+            job_notes(b, h, notes);
             let paths = changed_paths(&b["spec"], &h["spec"]);
             let restarting: Vec<&String> = paths.iter().filter(|p| !restart_free(p) && !rescale_path(p)).collect();
             let rescaling = paths.iter().any(|p| rescale_path(p));
@@ -398,6 +385,128 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
                         "changing parallelism or replicas in native mode is a full upgrade: the job restarts (upgradeMode {upgrade})"
                     )));
                 }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A job's state, restore and upgrade mode, in a FlinkDeployment or a FlinkSessionJob.
+fn job_notes(b: &Value, h: &Value, notes: &mut Vec<Note>) {
+    let (before, after) = (&b["spec"]["job"], &h["spec"]["job"]);
+    if before["state"] != after["state"] {
+        let message = if after["state"] == "suspended" {
+            format!(
+                "the job is suspended (upgradeMode {})",
+                text(&after["upgradeMode"])
+            )
+        } else {
+            "the job resumes".to_string()
+        };
+        notes.push(note("state", h, message));
+    }
+    notes.extend(restore_notes(b, h));
+    if before["upgradeMode"] != after["upgradeMode"] {
+        notes.push(note(
+            "state",
+            h,
+            format!(
+                "upgradeMode changes from {} to {}",
+                text(&before["upgradeMode"]),
+                text(&after["upgradeMode"])
+            ),
+        ));
+    }
+}
+
+/// A session's FlinkDeployment (no `job`): the operator deletes and redeploys the whole
+/// cluster on any change of its spec it does not ignore (`SessionReconciler`), so every job
+/// on it stops; a change of mode it refuses.
+fn session_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>) {
+    let ha = |v: &Value| {
+        ["high-availability.type", "high-availability"]
+            .iter()
+            .any(|k| {
+                v["spec"]["flinkConfiguration"][*k]
+                    .as_str()
+                    .is_some_and(|m| !m.eq_ignore_ascii_case("none"))
+            })
+    };
+    match (base, head) {
+        (Some(b), None) => notes.push(note(
+            "state",
+            b,
+            "the session cluster is removed: the operator waits until no FlinkSessionJob runs on it (kubernetes.operator.session.deletion.block-on-session-jobs, default true), so remove or move its jobs in the same change".to_string(),
+        )),
+        (Some(b), Some(h)) => {
+            if b["spec"]["mode"] != h["spec"]["mode"] {
+                notes.push(note("refused", h, format!(
+                    "mode changes from {} to {} (taskManagers set or left out): the operator refuses to change the mode of a deployment; delete the session's FlinkDeployment and let it be recreated (its jobs stop)",
+                    text(&b["spec"]["mode"]), text(&h["spec"]["mode"])
+                )));
+                return;
+            }
+            let changed: Vec<String> = changed_paths(&b["spec"], &h["spec"])
+                .into_iter()
+                .filter(|p| !restart_free(p))
+                .collect();
+            if !changed.is_empty() {
+                let shown: Vec<&str> = changed.iter().take(5).map(String::as_str).collect();
+                notes.push(note("restart", h, format!(
+                    "the operator deletes the session cluster and deploys it again: every job on it stops{} ({} changed)",
+                    if ha(h) {
+                        " and recovers from the session's high-availability data"
+                    } else {
+                        "; without high availability on the session their running state is lost"
+                    },
+                    shown.join(", ")
+                )));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A FlinkSessionJob: removed, it is cancelled without a savepoint (the operator's
+/// `kubernetes.operator.job.savepoint-on-deletion` is off by default); its `deploymentName`
+/// cannot change (`DefaultValidator.validateSpecChange`); any other change it does not
+/// ignore is an upgrade of the job.
+fn session_job_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>) {
+    match (base, head) {
+        (Some(b), None) => notes.push(note(
+            "state",
+            b,
+            format!(
+                "the session job is removed: the operator cancels it on session {} without a savepoint (unless kubernetes.operator.job.savepoint-on-deletion is true); its state is lost unless a snapshot is taken first",
+                text(&b["spec"]["deploymentName"])
+            ),
+        )),
+        (Some(b), Some(h)) => {
+            let (from, to) = (&b["spec"]["deploymentName"], &h["spec"]["deploymentName"]);
+            if from != to {
+                notes.push(note("replace", h, format!(
+                    "the job moves from session {} to {}: the operator refuses a changed deploymentName, so the FlinkSessionJob must be deleted and created again (Argo CD sync options Replace=true,Force=true, or delete it first); deleting cancels the job without a savepoint, and the new one starts {}",
+                    text(from), text(to),
+                    match h["spec"]["job"]["initialSavepointPath"].as_str() {
+                        Some(path) => format!("from {path}"),
+                        None => "with empty state (take a snapshot first and set restore.path to keep it)".to_string(),
+                    }
+                )));
+                return;
+            }
+            job_notes(b, h, notes);
+            let restarting: Vec<String> = changed_paths(&b["spec"], &h["spec"])
+                .into_iter()
+                .filter(|p| !restart_free(p))
+                .collect();
+            if !restarting.is_empty() {
+                let shown: Vec<&str> = restarting.iter().take(5).map(String::as_str).collect();
+                notes.push(note("restart", h, format!(
+                    "restarts the job on session {} (an upgrade with upgradeMode {}): {} changed",
+                    text(to),
+                    text(&h["spec"]["job"]["upgradeMode"]),
+                    shown.join(", ")
+                )));
             }
         }
         _ => {}

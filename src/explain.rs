@@ -342,7 +342,8 @@ mod tests {
 
     #[test]
     fn completion_candidates() {
-        assert_eq!(candidates("Fl"), ["FlinkJob"]);
+        assert_eq!(candidates("Fl"), ["FlinkJob", "FlinkSession"]);
+        assert_eq!(candidates("FlinkS"), ["FlinkSession"]);
         assert!(candidates("FlinkJob.spec.au").contains(&"FlinkJob.spec.autoscaling".to_string()));
         assert!(candidates("Nope.x").is_empty());
     }

@@ -146,7 +146,11 @@ pub fn render(text: &str) {
         if !outcome.has_errors() {
             let text = emit::yaml_stream(&outcome.objects);
             let _ = emit::json_list(&outcome.objects);
-            let report = status::report(&outcome.flink_plans, &outcome.pool_plans);
+            let report = status::report(
+                &outcome.flink_plans,
+                &outcome.session_plans,
+                &outcome.pool_plans,
+            );
             let _ = status::table(&report);
             // Objects frozen as they are made give the same text as objects kept whole.
             let again = render::render(

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::diff;
-use crate::status::{self, JobStatus, PoolStatus};
+use crate::status::{self, JobStatus, PoolStatus, SessionStatus};
 
 /// Text as HTML: `&`, `<`, `>`, `"` and `'` escaped, so it is text in an element or an
 /// attribute whatever it holds.
@@ -62,7 +62,72 @@ pub fn status_page(report: &status::Report, weeks: &[Vec<(u32, u32)>]) -> String
     for (job, week) in report.jobs.iter().zip(weeks) {
         job_section(&mut body, job, week);
     }
+    if !report.sessions.is_empty() {
+        let _ = writeln!(body, "<h2>Flink sessions ({})</h2>", report.sessions.len());
+        for session in &report.sessions {
+            session_section(&mut body, session);
+        }
+    }
     page("kiln status", &body)
+}
+
+/// A session: its size, the slots its running jobs hold, and each job.
+fn session_section(body: &mut String, session: &SessionStatus) {
+    let _ = writeln!(
+        body,
+        "<section class=\"session\" data-session=\"{}/{}\" data-slots-in-use=\"{}\"{}>",
+        escape(&session.namespace),
+        escape(&session.name),
+        session.slots_in_use,
+        session
+            .slots
+            .map(|n| format!(" data-slots=\"{n}\""))
+            .unwrap_or_default()
+    );
+    let size = match session.task_managers {
+        Some(n) => format!(
+            "{n} TaskManagers × {} slots",
+            session.slots_per_task_manager
+        ),
+        None => format!(
+            "TaskManagers on demand, {} slots each",
+            session.slots_per_task_manager
+        ),
+    };
+    let _ = writeln!(
+        body,
+        "<h3>{}/{} <span class=\"muted\">Flink {} · {} · {} · slots in use {} · {}</span></h3>",
+        escape(&session.namespace),
+        escape(&session.name),
+        escape(&session.flink_version),
+        escape(&session.profile),
+        escape(&size),
+        escape(&session.slots_line()),
+        escape(&session.source)
+    );
+    if let Some(policy) = status::lifecycle_line(session.savepoints.as_ref(), &[]) {
+        let _ = writeln!(
+            body,
+            "<p class=\"lifecycle\">{} (for its jobs)</p>",
+            escape(&policy)
+        );
+    }
+    body.push_str("<table>\n<tr><th>job</th><th>parallelism</th><th>state</th><th>upgrade mode</th><th>savepoints and snapshots</th><th>file</th></tr>\n");
+    for job in &session.jobs {
+        let _ = writeln!(
+            body,
+            "<tr data-session-job=\"{}\" data-parallelism=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"muted\">{}</td></tr>",
+            escape(&job.name),
+            job.parallelism,
+            escape(&job.name),
+            job.parallelism,
+            escape(&job.state),
+            escape(&job.upgrade_mode),
+            escape(&job.lifecycle_line().unwrap_or_default()),
+            escape(&job.source)
+        );
+    }
+    body.push_str("</table>\n</section>\n");
 }
 
 fn pool_section(body: &mut String, pool: &PoolStatus) {

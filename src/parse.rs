@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::field_path::FieldPath;
-use crate::kinds::{API_VERSION, BusinessService, FlinkJob, Kind, ModelPool};
+use crate::kinds::{API_VERSION, BusinessService, FlinkJob, FlinkSession, Kind, ModelPool};
 use crate::schema;
 use crate::source::SourceFile;
 use crate::yaml;
@@ -39,6 +39,7 @@ pub struct Parsed {
     /// Spec documents as read, before environment patches and schema checks.
     pub spec_values: Vec<Located<(Kind, Value)>>,
     pub flink_jobs: Vec<Located<FlinkJob>>,
+    pub flink_sessions: Vec<Located<FlinkSession>>,
     pub model_pools: Vec<Located<ModelPool>>,
     pub business_services: Vec<Located<BusinessService>>,
     pub manifests: Vec<Located<Value>>,
@@ -483,7 +484,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob, ModelPool, BusinessService"
+                "unknown kiln kind \"FlinkJobs\"; expected one of FlinkJob, FlinkSession, ModelPool, BusinessService"
             ]
         );
     }

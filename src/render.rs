@@ -50,6 +50,8 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Vec<SourceFile>,
     pub flink_plans: Vec<FlinkPlan>,
+    /// The FlinkSessions' clusters (plans with `Role::Session`).
+    pub session_plans: Vec<FlinkPlan>,
     pub pool_plans: Vec<PoolPlan>,
     pub service_plans: Vec<ServicePlan>,
     pub spec_count: usize,
@@ -257,33 +259,23 @@ pub fn render(loaded: Loaded, files: &dyn Files, options: &Options) -> Outcome {
         environment,
     };
     let settings = validate::settings(&ctx, &mut diagnostics);
-    let (plans, pool_plans, service_plans) = if config_readable {
+    let Plans {
+        jobs: plans,
+        sessions: session_plans,
+        pools: pool_plans,
+        services: service_plans,
+    } = if config_readable {
         let jobs = std::mem::take(&mut parsed.flink_jobs);
-        let planned = parallel_owned(options.threads, jobs, |_, chunk| {
-            crate::kinds::flink_job::validate::plan_flink_jobs(&ctx, &settings, chunk)
-        });
-        let jobs = crate::kinds::flink_job::validate::unique_flink_jobs(
-            &ctx,
-            planned.into_iter().flatten().collect(),
-            &mut diagnostics,
-        );
-        let pools = crate::kinds::model_pool::validate::model_pools(
+        plan(
             &ctx,
             &settings,
-            &parsed.model_pools,
+            &parsed,
+            jobs,
+            options.threads,
             &mut diagnostics,
-        );
-        let services = crate::kinds::business_service::validate::business_services(
-            &ctx,
-            &settings,
-            &parsed.business_services,
-            &parsed.model_pools,
-            &pools,
-            &mut diagnostics,
-        );
-        (jobs, pools, services)
+        )
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        Plans::default()
     };
     check_kube_version(&plans, options.kube_version, &mut diagnostics);
     clock.lap("validate");
@@ -293,6 +285,7 @@ pub fn render(loaded: Loaded, files: &dyn Files, options: &Options) -> Outcome {
     let units: Vec<Unit<'_>> = plans
         .iter()
         .map(Unit::Job)
+        .chain(session_plans.iter().map(Unit::Session))
         .chain(pool_plans.iter().map(Unit::Pool))
         .chain(service_plans.iter().map(Unit::Service))
         .chain(parsed.manifests.iter().map(Unit::Manifest))
@@ -327,6 +320,7 @@ pub fn render(loaded: Loaded, files: &dyn Files, options: &Options) -> Outcome {
             diagnostics: Vec::new(),
             sources,
             flink_plans: plans,
+            session_plans,
             pool_plans,
             service_plans,
             spec_count,
@@ -338,6 +332,67 @@ pub fn render(loaded: Loaded, files: &dyn Files, options: &Options) -> Outcome {
     clock.lap("locate diagnostics");
     outcome.timings = clock.laps;
     outcome
+}
+
+/// Every spec's plan (none for a spec with errors): the sessions first, since their jobs are
+/// judged with them, the jobs (on several threads for many), then the pools and their
+/// Services.
+#[derive(Default)]
+struct Plans {
+    jobs: Vec<FlinkPlan>,
+    sessions: Vec<FlinkPlan>,
+    pools: Vec<PoolPlan>,
+    services: Vec<ServicePlan>,
+}
+
+fn plan(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    parsed: &Parsed,
+    jobs: Vec<Located<crate::kinds::FlinkJob>>,
+    threads: Option<usize>,
+    diagnostics: &mut Diagnostics,
+) -> Plans {
+    let sessions = crate::kinds::flink_session::validate::plan_sessions(
+        ctx,
+        settings,
+        &parsed.flink_sessions,
+        diagnostics,
+    );
+    let known = crate::kinds::flink_session::validate::Sessions {
+        specs: &parsed.flink_sessions,
+        plans: &sessions,
+    };
+    let planned = parallel_owned(threads, jobs, |_, chunk| {
+        crate::kinds::flink_job::validate::plan_flink_jobs(ctx, settings, chunk, &known)
+    });
+    let jobs = crate::kinds::flink_job::validate::unique_flink_jobs(
+        ctx,
+        "FlinkJob",
+        planned.into_iter().flatten().collect(),
+        diagnostics,
+    );
+    crate::kinds::flink_session::validate::capacity(&sessions, &jobs, diagnostics);
+    let pools = crate::kinds::model_pool::validate::model_pools(
+        ctx,
+        settings,
+        &parsed.model_pools,
+        diagnostics,
+    );
+    let services = crate::kinds::business_service::validate::business_services(
+        ctx,
+        settings,
+        &parsed.business_services,
+        &parsed.model_pools,
+        &pools,
+        diagnostics,
+    );
+    Plans {
+        jobs,
+        sessions,
+        pools,
+        services,
+    }
 }
 
 /// Schema-check the (patched) spec documents and type them, on several threads for many
@@ -366,6 +421,7 @@ fn check_specs(
     });
     for (part, problems) in checked {
         parsed.flink_jobs.extend(part.flink_jobs);
+        parsed.flink_sessions.extend(part.flink_sessions);
         parsed.model_pools.extend(part.model_pools);
         parsed.business_services.extend(part.business_services);
         diagnostics.extend(problems);
@@ -387,6 +443,7 @@ pub enum Keep {
 /// One piece of expansion work.
 enum Unit<'a> {
     Job(&'a FlinkPlan),
+    Session(&'a FlinkPlan),
     Pool(&'a PoolPlan),
     Service(&'a ServicePlan),
     Manifest(&'a Located<Value>),
@@ -425,6 +482,9 @@ impl Work<'_> {
                         plan,
                         &self.settings.scaler_image,
                     ));
+                }
+                Unit::Session(session) => {
+                    objects.push(crate::kinds::flink_session::expand::expand(session));
                 }
                 Unit::Pool(pool) => objects.extend(crate::kinds::model_pool::expand::expand(pool)),
                 Unit::Service(service) => {

@@ -897,7 +897,11 @@ fn status_command(args: &StatusArgs) -> i32 {
         eprintln!("kiln: {errors} error{}; no status", plural(errors));
         return EXIT_INVALID;
     }
-    let report = status::report(&outcome.flink_plans, &outcome.pool_plans);
+    let report = status::report(
+        &outcome.flink_plans,
+        &outcome.session_plans,
+        &outcome.pool_plans,
+    );
     match args.format {
         StatusFormat::Table => write_stdout(&status::table(&report)),
         StatusFormat::Json => {

@@ -158,6 +158,20 @@ pub fn validate(kind: Kind, value: &Value, file: usize, doc: usize) -> Vec<Diagn
     // The schema text is parsed only when there is an error to explain.
     (kind.registration().schema_errors)(value)
         .flat_map(|error| to_diagnostics(&error, parsed(kind), file, doc))
+        .map(
+            |d| match (&d.field, d.message.starts_with("unknown field")) {
+                (Some(field), true) => match kind
+                    .registration()
+                    .elsewhere
+                    .iter()
+                    .find(|(path, _)| path == field)
+                {
+                    Some((_, why)) => Diagnostic { hint: None, ..d }.with_hint(*why),
+                    None => d,
+                },
+                _ => d,
+            },
+        )
         .collect()
 }
 

@@ -16,8 +16,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::cron;
-use crate::kinds::flink_job::JobType;
-use crate::kinds::flink_job::validate::FlinkPlan;
+use crate::kinds::flink_job::validate::{FlinkPlan, Role};
+use crate::kinds::flink_job::{JobState, JobType};
 use crate::kinds::model_pool::validate::PoolPlan;
 
 /// Widest table line.
@@ -27,7 +27,61 @@ pub const WIDTH: usize = 80;
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub pools: Vec<PoolStatus>,
+    /// Jobs on clusters of their own (a job on a session is listed with its session).
     pub jobs: Vec<JobStatus>,
+    pub sessions: Vec<SessionStatus>,
+}
+
+/// A FlinkSession and the jobs that run on it.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStatus {
+    pub namespace: String,
+    pub name: String,
+    pub flink_version: String,
+    pub profile: String,
+    /// The fixed TaskManager count; absent when TaskManagers start on demand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_managers: Option<u32>,
+    pub slots_per_task_manager: u32,
+    /// `taskManagers × slotsPerTaskManager`; absent on demand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<u32>,
+    /// The slots the running jobs hold (their parallelism).
+    pub slots_in_use: u32,
+    /// The savepoint policy the session gives its jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub savepoints: Option<crate::kinds::flink_job::Savepoints>,
+    /// Its jobs by name.
+    pub jobs: Vec<SessionJobStatus>,
+    pub source: String,
+}
+
+/// A job on a session.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionJobStatus {
+    pub name: String,
+    pub parallelism: u32,
+    /// `running` or `suspended` (a suspended job holds no slots).
+    pub state: String,
+    pub upgrade_mode: String,
+    /// The job's own savepoint policy (the session's applies where it sets none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub savepoints: Option<crate::kinds::flink_job::Savepoints>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<crate::kinds::flink_job::Snapshot>,
+    pub source: String,
+}
+
+impl SessionStatus {
+    /// `6 of 8`, or `6 (on demand)`.
+    pub fn slots_line(&self) -> String {
+        match self.slots {
+            Some(slots) => format!("{} of {slots}", self.slots_in_use),
+            None => format!("{} (on demand)", self.slots_in_use),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -90,11 +144,28 @@ pub struct JobStatus {
 }
 
 impl JobStatus {
-    /// `savepoints every 6h, at most 5, kept 7d; snapshots before-v2, nightly-cp (checkpoint)`,
-    /// or None when the job sets none of it.
+    /// See [`lifecycle_line`].
     pub fn lifecycle_line(&self) -> Option<String> {
+        lifecycle_line(self.savepoints.as_ref(), &self.snapshots)
+    }
+}
+
+impl SessionJobStatus {
+    /// See [`lifecycle_line`].
+    pub fn lifecycle_line(&self) -> Option<String> {
+        lifecycle_line(self.savepoints.as_ref(), &self.snapshots)
+    }
+}
+
+/// `savepoints every 6h, at most 5, kept 7d; snapshots before-v2, nightly-cp (checkpoint)`,
+/// or None when a job sets none of it.
+pub fn lifecycle_line(
+    savepoints: Option<&crate::kinds::flink_job::Savepoints>,
+    snapshots: &[crate::kinds::flink_job::Snapshot],
+) -> Option<String> {
+    {
         let mut parts = Vec::new();
-        if let Some(s) = &self.savepoints {
+        if let Some(s) = savepoints {
             let mut policy = Vec::new();
             if let Some(every) = &s.periodic {
                 policy.push(format!("every {every}"));
@@ -109,9 +180,8 @@ impl JobStatus {
                 parts.push(format!("savepoints {}", policy.join(", ")));
             }
         }
-        if !self.snapshots.is_empty() {
-            let names: Vec<String> = self
-                .snapshots
+        if !snapshots.is_empty() {
+            let names: Vec<String> = snapshots
                 .iter()
                 .map(|s| match s.snapshot_type {
                     crate::kinds::flink_job::SnapshotType::Savepoint => s.name.clone(),
@@ -144,7 +214,7 @@ pub struct Hours {
     pub max: f64,
 }
 
-pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
+pub fn report(jobs: &[FlinkPlan], sessions: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
     let mut pools: Vec<PoolStatus> = pools
         .iter()
         .map(|p| {
@@ -173,8 +243,12 @@ pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
         })
         .collect();
     pools.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut sessions: Vec<SessionStatus> =
+        sessions.iter().map(|s| session_status(s, jobs)).collect();
+    sessions.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let mut jobs: Vec<JobStatus> = jobs
         .iter()
+        .filter(|j| !matches!(j.role, Role::SessionJob { .. }))
         .map(|j| JobStatus {
             namespace: j.namespace.clone(),
             name: j.name.clone(),
@@ -208,7 +282,56 @@ pub fn report(jobs: &[FlinkPlan], pools: &[PoolPlan]) -> Report {
         })
         .collect();
     jobs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    Report { pools, jobs }
+    Report {
+        pools,
+        jobs,
+        sessions,
+    }
+}
+
+fn session_status(session: &FlinkPlan, jobs: &[FlinkPlan]) -> SessionStatus {
+    let task_managers = match session.role {
+        Role::Session { task_managers } => task_managers,
+        _ => None,
+    };
+    let mut on: Vec<SessionJobStatus> = jobs
+        .iter()
+        .filter(|j| {
+            j.namespace == session.namespace
+                && matches!(&j.role, Role::SessionJob { session: name, .. } if *name == session.name)
+        })
+        .map(|j| SessionJobStatus {
+            name: j.name.clone(),
+            parallelism: j.parallelism,
+            state: match j.spec.state {
+                JobState::Running => "running",
+                JobState::Suspended => "suspended",
+            }
+            .to_string(),
+            upgrade_mode: j.spec.upgrade_mode.as_str().to_string(),
+            savepoints: j.spec.savepoints.clone(),
+            snapshots: j.spec.snapshots.clone(),
+            source: j.source.clone(),
+        })
+        .collect();
+    on.sort_by(|a, b| a.name.cmp(&b.name));
+    SessionStatus {
+        namespace: session.namespace.clone(),
+        name: session.name.clone(),
+        flink_version: session.version.to_string(),
+        profile: session.profile.clone(),
+        task_managers,
+        slots_per_task_manager: session.slots,
+        slots: task_managers.map(|n| n * session.slots),
+        slots_in_use: on
+            .iter()
+            .filter(|j| j.state == "running")
+            .map(|j| j.parallelism)
+            .sum(),
+        savepoints: session.spec.savepoints.clone(),
+        jobs: on,
+        source: session.source.clone(),
+    }
 }
 
 /// Weekly TaskManager-hours of a scheduled job (see the module documentation).
@@ -344,128 +467,204 @@ fn columns(rows: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
-/// The report as a table that fits an 80-column terminal.
+/// The report as a table that fits an 80-column terminal: pools, jobs, then sessions.
 pub fn table(report: &Report) -> String {
     let mut out = String::new();
-    if !report.pools.is_empty() {
-        out.push_str("MODEL POOLS\n");
-        let mut rows = vec![
-            [
-                "NAMESPACE",
-                "POOL",
-                "ENGINE",
-                "PODS",
-                "GPUS",
-                "REMOVABLE",
-                "MODEL",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
-        for p in &report.pools {
-            rows.push(vec![
-                p.namespace.clone(),
-                p.name.clone(),
-                p.engine.clone(),
-                p.replicas.to_string(),
-                p.gpus.to_string(),
-                p.removable.to_string(),
-                p.model.clone(),
-            ]);
-        }
-        let lines = columns(&rows);
-        out.push_str(&fit(&lines[0]));
-        out.push('\n');
-        for (p, line) in report.pools.iter().zip(&lines[1..]) {
-            out.push_str(&fit(line));
-            out.push('\n');
-            let distribution: Vec<String> = p
-                .distribution
-                .iter()
-                .map(|s| match s.max_replicas {
-                    Some(max) => format!("{}({}-{max})", s.business, s.replicas),
-                    None => format!("{}({})", s.business, s.replicas),
-                })
-                .collect();
-            out.push_str(&fit(&format!("  {}", distribution.join(" "))));
-            out.push('\n');
-        }
-    }
-    if !report.jobs.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("FLINK JOBS\n");
-        let mut rows = vec![
-            [
-                "NAMESPACE",
-                "JOB",
-                "TYPE",
-                "PROFILE",
-                "MODE",
-                "TASKMANAGERS",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
-        for j in &report.jobs {
-            rows.push(vec![
-                j.namespace.clone(),
-                j.name.clone(),
-                j.job_type.clone(),
-                j.profile.clone(),
-                match j.engine.as_deref() {
-                    Some("keda") => format!("{} (keda)", j.mode),
-                    _ => j.mode.clone(),
-                },
-                if j.min_replicas == j.max_replicas {
-                    j.min_replicas.to_string()
-                } else {
-                    format!("{}-{}", j.min_replicas, j.max_replicas)
-                },
-            ]);
-        }
-        let lines = columns(&rows);
-        out.push_str(&fit(&lines[0]));
-        out.push('\n');
-        for (j, line) in report.jobs.iter().zip(&lines[1..]) {
-            out.push_str(&fit(line));
-            out.push('\n');
-            if let Some(lifecycle) = j.lifecycle_line() {
-                out.push_str(&fit(&format!("  {lifecycle}")));
+    for section in [pools_table, jobs_table, sessions_table] {
+        let mut text = String::new();
+        section(report, &mut text);
+        if !text.is_empty() {
+            if !out.is_empty() {
                 out.push('\n');
             }
-            if !j.schedules.is_empty() {
-                let zone = j.time_zone.as_deref().unwrap_or("UTC, no time zone set");
-                let rows: Vec<Vec<String>> = j
-                    .schedules
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            format!("  {}", s.name),
-                            s.cron.clone(),
-                            format!("{}-{}", s.min_replicas, s.max_replicas),
-                        ]
-                    })
-                    .collect();
-                for schedule in columns(&rows) {
-                    out.push_str(&fit(&schedule));
-                    out.push('\n');
-                }
-                if let Some(hours) = j.task_manager_hours_per_week {
-                    out.push_str(&fit(&format!(
-                        "  TaskManager-hours/week: min {:.1}, max {:.1} ({zone})",
-                        hours.min, hours.max
-                    )));
-                    out.push('\n');
-                }
-            }
+            out.push_str(&text);
         }
     }
     if out.is_empty() {
         out.push_str("no model pools or Flink jobs\n");
     }
     out
+}
+
+/// Each pool and its distribution.
+fn pools_table(report: &Report, out: &mut String) {
+    if report.pools.is_empty() {
+        return;
+    }
+    out.push_str("MODEL POOLS\n");
+    let mut rows = vec![
+        [
+            "NAMESPACE",
+            "POOL",
+            "ENGINE",
+            "PODS",
+            "GPUS",
+            "REMOVABLE",
+            "MODEL",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for p in &report.pools {
+        rows.push(vec![
+            p.namespace.clone(),
+            p.name.clone(),
+            p.engine.clone(),
+            p.replicas.to_string(),
+            p.gpus.to_string(),
+            p.removable.to_string(),
+            p.model.clone(),
+        ]);
+    }
+    let lines = columns(&rows);
+    out.push_str(&fit(&lines[0]));
+    out.push('\n');
+    for (p, line) in report.pools.iter().zip(&lines[1..]) {
+        out.push_str(&fit(line));
+        out.push('\n');
+        let distribution: Vec<String> = p
+            .distribution
+            .iter()
+            .map(|s| match s.max_replicas {
+                Some(max) => format!("{}({}-{max})", s.business, s.replicas),
+                None => format!("{}({})", s.business, s.replicas),
+            })
+            .collect();
+        out.push_str(&fit(&format!("  {}", distribution.join(" "))));
+        out.push('\n');
+    }
+}
+
+/// Each job on its own cluster, its lifecycle and schedules.
+fn jobs_table(report: &Report, out: &mut String) {
+    if report.jobs.is_empty() {
+        return;
+    }
+    out.push_str("FLINK JOBS\n");
+    let mut rows = vec![
+        [
+            "NAMESPACE",
+            "JOB",
+            "TYPE",
+            "PROFILE",
+            "MODE",
+            "TASKMANAGERS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for j in &report.jobs {
+        rows.push(vec![
+            j.namespace.clone(),
+            j.name.clone(),
+            j.job_type.clone(),
+            j.profile.clone(),
+            match j.engine.as_deref() {
+                Some("keda") => format!("{} (keda)", j.mode),
+                _ => j.mode.clone(),
+            },
+            if j.min_replicas == j.max_replicas {
+                j.min_replicas.to_string()
+            } else {
+                format!("{}-{}", j.min_replicas, j.max_replicas)
+            },
+        ]);
+    }
+    let lines = columns(&rows);
+    out.push_str(&fit(&lines[0]));
+    out.push('\n');
+    for (j, line) in report.jobs.iter().zip(&lines[1..]) {
+        out.push_str(&fit(line));
+        out.push('\n');
+        if let Some(lifecycle) = j.lifecycle_line() {
+            out.push_str(&fit(&format!("  {lifecycle}")));
+            out.push('\n');
+        }
+        if !j.schedules.is_empty() {
+            let zone = j.time_zone.as_deref().unwrap_or("UTC, no time zone set");
+            let rows: Vec<Vec<String>> = j
+                .schedules
+                .iter()
+                .map(|s| {
+                    vec![
+                        format!("  {}", s.name),
+                        s.cron.clone(),
+                        format!("{}-{}", s.min_replicas, s.max_replicas),
+                    ]
+                })
+                .collect();
+            for schedule in columns(&rows) {
+                out.push_str(&fit(&schedule));
+                out.push('\n');
+            }
+            if let Some(hours) = j.task_manager_hours_per_week {
+                out.push_str(&fit(&format!(
+                    "  TaskManager-hours/week: min {:.1}, max {:.1} ({zone})",
+                    hours.min, hours.max
+                )));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Each session and the jobs on it.
+fn sessions_table(report: &Report, out: &mut String) {
+    if report.sessions.is_empty() {
+        return;
+    }
+    out.push_str("FLINK SESSIONS\n");
+    let mut rows = vec![
+        [
+            "NAMESPACE",
+            "SESSION",
+            "PROFILE",
+            "TASKMANAGERS",
+            "SLOTS IN USE",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in &report.sessions {
+        rows.push(vec![
+            s.namespace.clone(),
+            s.name.clone(),
+            s.profile.clone(),
+            s.task_managers
+                .map_or_else(|| "on demand".to_string(), |n| n.to_string()),
+            s.slots_line(),
+        ]);
+    }
+    let lines = columns(&rows);
+    out.push_str(&fit(&lines[0]));
+    out.push('\n');
+    for (s, line) in report.sessions.iter().zip(&lines[1..]) {
+        out.push_str(&fit(line));
+        out.push('\n');
+        if let Some(policy) = lifecycle_line(s.savepoints.as_ref(), &[]) {
+            out.push_str(&fit(&format!("  {policy} (for its jobs)")));
+            out.push('\n');
+        }
+        let rows: Vec<Vec<String>> = s
+            .jobs
+            .iter()
+            .map(|j| {
+                vec![
+                    format!("  {}", j.name),
+                    format!("parallelism {}", j.parallelism),
+                    j.state.clone(),
+                ]
+            })
+            .collect();
+        for (j, line) in s.jobs.iter().zip(columns(&rows)) {
+            out.push_str(&fit(&line));
+            out.push('\n');
+            if let Some(lifecycle) = j.lifecycle_line() {
+                out.push_str(&fit(&format!("    {lifecycle}")));
+                out.push('\n');
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -485,6 +684,7 @@ mod tests {
         .unwrap();
         let schedules = catalog::builtin_preset(preset).unwrap();
         FlinkPlan {
+            role: crate::kinds::flink_job::validate::Role::Application,
             file: 0,
             doc: 0,
             source: "a.yaml".into(),

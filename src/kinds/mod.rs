@@ -5,6 +5,7 @@
 
 pub mod business_service;
 pub mod flink_job;
+pub mod flink_session;
 pub mod model_pool;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::parse::{Located, Parsed};
 
 pub use business_service::BusinessService;
 pub use flink_job::FlinkJob;
+pub use flink_session::FlinkSession;
 pub use model_pool::ModelPool;
 
 pub const API_VERSION: &str = "kiln.dev/v1alpha1";
@@ -34,6 +36,7 @@ pub enum ApiVersion {
 pub enum Kind {
     Config,
     FlinkJob,
+    FlinkSession,
     ModelPool,
     BusinessService,
 }
@@ -56,12 +59,16 @@ pub struct Registration {
     /// For `kiln explain`: the rendered fields each spec field drives, as (field path,
     /// `Kind path` of each target). Written into the schema as `x-kiln-renders`.
     pub renders: &'static [(&'static str, &'static [&'static str])],
+    /// Fields a user may look for on this kind that belong elsewhere, with why: the hint of
+    /// their unknown-field error.
+    pub elsewhere: &'static [(&'static str, &'static str)],
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::Config,
         Kind::FlinkJob,
+        Kind::FlinkSession,
         Kind::ModelPool,
         Kind::BusinessService,
     ];
@@ -71,6 +78,7 @@ impl Kind {
         match self {
             Kind::Config => &crate::config::REGISTRATION,
             Kind::FlinkJob => &flink_job::REGISTRATION,
+            Kind::FlinkSession => &flink_session::REGISTRATION,
             Kind::ModelPool => &model_pool::REGISTRATION,
             Kind::BusinessService => &business_service::REGISTRATION,
         }

@@ -226,11 +226,12 @@ fn schema_prints_the_committed_schemas() {
     assert_eq!(list.code, 0);
     assert_eq!(
         list.stdout,
-        "Config\tschemas/kiln.schema.json\nFlinkJob\tschemas/flinkjob.schema.json\nModelPool\tschemas/modelpool.schema.json\nBusinessService\tschemas/businessservice.schema.json\n"
+        "Config\tschemas/kiln.schema.json\nFlinkJob\tschemas/flinkjob.schema.json\nFlinkSession\tschemas/flinksession.schema.json\nModelPool\tschemas/modelpool.schema.json\nBusinessService\tschemas/businessservice.schema.json\n"
     );
     for (kind, file) in [
         ("FlinkJob", "flinkjob.schema.json"),
         ("flinkjob", "flinkjob.schema.json"),
+        ("FlinkSession", "flinksession.schema.json"),
         ("kiln.yaml", "kiln.schema.json"),
     ] {
         let result = run(kiln().arg("schema").arg(kind));

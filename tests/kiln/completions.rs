@@ -139,6 +139,14 @@ fn explain_describes_a_field_and_refuses_an_unknown_one() {
         "{}",
         result.stdout
     );
+    let session = run(kiln().args(["explain", "FlinkSession.spec.taskManagers"]));
+    assert_eq!((session.code, session.stderr.as_str()), (0, ""));
+    assert!(
+        session.stdout.starts_with("KIND:     FlinkSession\nFIELD:    spec.taskManagers <integer>\n")
+            && session.stdout.ends_with("RENDERS:\n    FlinkDeployment spec.mode\n    FlinkDeployment spec.taskManager.replicas\n"),
+        "{}",
+        session.stdout
+    );
     let tree = run(kiln().args(["explain", "modelpool", "--recursive"]));
     assert_eq!(tree.code, 0, "{}", tree.stderr);
     assert!(

@@ -169,6 +169,7 @@ fn every_rendered_custom_resource_matches_its_crd() {
     assert!(count("PodMonitor") >= 3, "{checked:?}");
     assert!(count("FlinkStateSnapshot") >= 3, "{checked:?}");
     assert!(count("FlinkBlueGreenDeployment") >= 1, "{checked:?}");
+    assert!(count("FlinkSessionJob") >= 4, "{checked:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

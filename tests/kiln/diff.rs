@@ -885,3 +885,85 @@ fn blue_green_transitions() {
         ["state: the active deployment is suspended in place"]
     );
 }
+
+/// Sessions and their jobs: a change of a session's spec redeploys its cluster (saying what
+/// its jobs keep), a change between a fixed and an on-demand size is refused, a job moving
+/// to another session must be replaced, an upgrade of a session job restarts it, and a
+/// session job removed is cancelled without a savepoint.
+#[test]
+fn session_changes() {
+    let session = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: kiln.dev/v1alpha1\nkind: FlinkSession\nmetadata: {{name: {name}}}\nspec:\n{extra}"
+        )
+    };
+    let on = |session: &str, extra: &str| {
+        format!(
+            "apiVersion: kiln.dev/v1alpha1\nkind: FlinkJob\nmetadata: {{name: j}}\nspec:\n  type: jar\n  session: {session}\n  jar: {{uri: \"https://a.example.com/j.jar\"}}\n{extra}"
+        )
+    };
+    let both = format!(
+        "{}\n---\n{}",
+        session("s1", "  taskManagers: 2\n"),
+        session("s2", "  taskManagers: 2\n")
+    );
+    let repo = Repo::new(&[
+        ("sessions.yaml", &both),
+        ("job.yaml", &on("s1", "  parallelism: 2\n")),
+    ]);
+    let diff = |repo: &Repo| {
+        let result = repo.diff(&["--base", "main", "--format=json"]);
+        assert_eq!(result.code, 1, "{}", result.stderr);
+        notes(&result)
+    };
+
+    repo.write("job.yaml", &on("s2", "  parallelism: 2\n"));
+    assert_eq!(
+        diff(&repo),
+        [
+            "replace: the job moves from session s1 to s2: the operator refuses a changed deploymentName, so the FlinkSessionJob must be deleted and created again (Argo CD sync options Replace=true,Force=true, or delete it first); deleting cancels the job without a savepoint, and the new one starts with empty state (take a snapshot first and set restore.path to keep it)"
+        ]
+    );
+
+    repo.write("job.yaml", &on("s1", "  parallelism: 1\n"));
+    assert_eq!(
+        diff(&repo),
+        [
+            "restart: restarts the job on session s1 (an upgrade with upgradeMode stateless): spec.job.parallelism changed"
+        ]
+    );
+
+    repo.write(
+        "job.yaml",
+        &on("s1", "  parallelism: 2\n  state: suspended\n"),
+    );
+    assert_eq!(
+        diff(&repo),
+        ["state: the job is suspended (upgradeMode stateless)"]
+    );
+
+    fs::remove_file(repo.app.join("job.yaml")).unwrap();
+    assert_eq!(
+        diff(&repo),
+        [
+            "state: the session job is removed: the operator cancels it on session s1 without a savepoint (unless kubernetes.operator.job.savepoint-on-deletion is true); its state is lost unless a snapshot is taken first"
+        ]
+    );
+
+    repo.write("job.yaml", &on("s1", "  parallelism: 2\n"));
+    repo.write(
+        "sessions.yaml",
+        &format!(
+            "{}\n---\n{}",
+            session("s1", "  taskManagers: 3\n"),
+            session("s2", "  resources: {taskManager: {slots: 2}}\n")
+        ),
+    );
+    assert_eq!(
+        diff(&repo),
+        [
+            "restart: the operator deletes the session cluster and deploys it again: every job on it stops; without high availability on the session their running state is lost (spec.taskManager.replicas changed)",
+            "refused: mode changes from standalone to native (taskManagers set or left out): the operator refuses to change the mode of a deployment; delete the session's FlinkDeployment and let it be recreated (its jobs stop)",
+        ]
+    );
+}

@@ -382,6 +382,10 @@ fn status_goldens() {
     // One self-contained page (scripts/html_check.py loads it in chromium).
     status_golden("hyperpod", "html", "hyperpod.html");
     status_golden("lemo", "html", "lemo.html");
+    // Jobs with savepoint policies, and a session with its jobs.
+    status_golden("lifecycle", "table", "lifecycle.txt");
+    status_golden("lifecycle", "json", "lifecycle.json");
+    status_golden("lifecycle", "html", "lifecycle.html");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::spec::{AutoscalingMode, JobType, PythonJob, SqlRunner};
 use super::sql_wrapper as sql;
-use super::validate::FlinkPlan;
+use super::validate::{FlinkPlan, Role};
 use super::version::FlinkVersion;
 
 pub const PYTHON_DRIVER: &str = "org.apache.flink.client.python.PythonDriver";
@@ -197,7 +197,10 @@ fn generated(plan: &FlinkPlan, program: &Program) -> BTreeMap<String, String> {
     let mut set = |k: &str, v: String| {
         conf.insert(k.to_string(), v);
     };
-    set("taskmanager.numberOfTaskSlots", plan.slots.to_string());
+    // A session job's slots are its session's.
+    if !matches!(plan.role, Role::SessionJob { .. }) {
+        set("taskmanager.numberOfTaskSlots", plan.slots.to_string());
+    }
     // Durations are validated by rules::lifecycle (one it refused never gets this far) and
     // written in units every Flink reads (`1h30m` → `90min`).
     let duration = |text: &Option<String>| text.as_deref().and_then(|t| flink_duration(t).ok());

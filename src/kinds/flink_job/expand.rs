@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::configuration::Program;
 use super::sql_wrapper as sql;
-use super::validate::FlinkPlan;
+use super::validate::{FlinkPlan, Role};
 use crate::expand::{Object, Stamp};
 use crate::kinds::flink_job::{Env, JobType, Rollout, Snapshot, SnapshotType, SqlRunner};
 
@@ -12,6 +12,7 @@ pub const API_VERSION: &str = "flink.apache.org/v1beta1";
 pub const KIND: &str = "FlinkDeployment";
 pub const SNAPSHOT_KIND: &str = "FlinkStateSnapshot";
 pub const BLUE_GREEN_KIND: &str = "FlinkBlueGreenDeployment";
+pub const SESSION_JOB_KIND: &str = "FlinkSessionJob";
 pub const MAIN_CONTAINER: &str = "flink-main-container";
 
 pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
@@ -31,7 +32,10 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
             plan.doc,
         ));
     }
-    let mut deployment = flink_deployment(plan, &stamp, program);
+    let mut deployment = match &plan.role {
+        Role::SessionJob { session, .. } => session_job(plan, &stamp, program, session),
+        _ => flink_deployment(plan, &stamp, program),
+    };
     if plan.spec.rollout == Rollout::BlueGreen {
         // The operator makes `<name>-blue`/`<name>-green` FlinkDeployments from the template.
         let spec = deployment["spec"].take();
@@ -54,9 +58,13 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
 /// job's savepoint directory in the job's savepoint format.
 fn snapshot(plan: &FlinkPlan, stamp: &Stamp<'_>, snapshot: &Snapshot) -> Value {
     let mut spec = Map::new();
+    let kind = match plan.role {
+        Role::SessionJob { .. } => SESSION_JOB_KIND,
+        _ => KIND,
+    };
     spec.insert(
         "jobReference".into(),
-        json!({"kind": KIND, "name": plan.name}),
+        json!({"kind": kind, "name": plan.name}),
     );
     match snapshot.snapshot_type {
         SnapshotType::Savepoint => {
@@ -87,20 +95,35 @@ fn snapshot(plan: &FlinkPlan, stamp: &Stamp<'_>, snapshot: &Snapshot) -> Value {
     })
 }
 
-fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> Value {
+/// A FlinkSessionJob: the job's program and job settings, submitted to the session's
+/// cluster (`deploymentName`), with its own Flink configuration (what the job sets over the
+/// session's).
+fn session_job(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program, session: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("deploymentName".into(), json!(session));
+    if !plan.configuration.is_empty() {
+        out.insert("flinkConfiguration".into(), json!(plan.configuration));
+    }
+    out.insert("job".into(), Value::Object(job(plan, program)));
+    if let Some(nonce) = plan.spec.restart_nonce {
+        out.insert("restartNonce".into(), json!(nonce));
+    }
+    json!({
+        "apiVersion": API_VERSION,
+        "kind": SESSION_JOB_KIND,
+        "metadata": {
+            "name": plan.name,
+            "namespace": plan.namespace,
+            "labels": stamp.labels(),
+            "annotations": stamp.annotations(),
+        },
+        "spec": out,
+    })
+}
+
+/// The `job` of a FlinkDeployment or FlinkSessionJob: program, parallelism, restore, state.
+fn job(plan: &FlinkPlan, program: &Program) -> Map<String, Value> {
     let spec = &plan.spec;
-    let configuration = &plan.configuration;
-
-    let resource = |s: &super::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
-    let mut job_manager = json!({"resource": resource(&plan.job_manager)});
-    if plan.job_manager_replicas > 1 {
-        job_manager["replicas"] = json!(plan.job_manager_replicas);
-    }
-    let mut task_manager = json!({"resource": resource(&plan.task_manager)});
-    if plan.mode.owns_replicas() {
-        task_manager["replicas"] = json!(plan.min_replicas);
-    }
-
     let mut job = Map::new();
     job.insert("jarURI".into(), json!(program.jar_uri));
     if let Some(entry_class) = &program.entry_class {
@@ -127,6 +150,35 @@ fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> V
             crate::kinds::flink_job::JobState::Suspended => "suspended",
         }),
     );
+    job
+}
+
+/// The FlinkDeployment of a job's own cluster, or of a session (no `job`; standalone with a
+/// fixed TaskManager count, native with TaskManagers on demand).
+pub fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> Value {
+    let spec = &plan.spec;
+    let configuration = &plan.configuration;
+    let session = match plan.role {
+        Role::Session { task_managers } => Some(task_managers),
+        _ => None,
+    };
+
+    let resource = |s: &super::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
+    let mut job_manager = json!({"resource": resource(&plan.job_manager)});
+    if plan.job_manager_replicas > 1 {
+        job_manager["replicas"] = json!(plan.job_manager_replicas);
+    }
+    let mut task_manager = json!({"resource": resource(&plan.task_manager)});
+    let (standalone, replicas) = match session {
+        Some(task_managers) => (task_managers.is_some(), task_managers),
+        None => (
+            plan.mode.is_reactive(),
+            plan.mode.owns_replicas().then_some(plan.min_replicas),
+        ),
+    };
+    if let Some(replicas) = replicas {
+        task_manager["replicas"] = json!(replicas);
+    }
 
     let mut out = Map::new();
     out.insert("image".into(), json!(plan.image));
@@ -134,16 +186,14 @@ fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) -> V
     out.insert("serviceAccount".into(), json!(plan.service_account));
     out.insert(
         "mode".into(),
-        json!(if plan.mode.is_reactive() {
-            "standalone"
-        } else {
-            "native"
-        }),
+        json!(if standalone { "standalone" } else { "native" }),
     );
     out.insert("flinkConfiguration".into(), json!(configuration));
     out.insert("jobManager".into(), job_manager);
     out.insert("taskManager".into(), task_manager);
-    out.insert("job".into(), Value::Object(job));
+    if session.is_none() {
+        out.insert("job".into(), Value::Object(job(plan, program)));
+    }
     if let Some(template) = pod_template(plan, program) {
         out.insert("podTemplate".into(), template);
     }

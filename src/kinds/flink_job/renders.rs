@@ -169,6 +169,14 @@ pub const RENDERS: &[(&str, &[&str])] = &[
         &["FlinkBlueGreenDeployment spec.template.spec"],
     ),
     (
+        "spec.session",
+        &[
+            "FlinkSessionJob spec.deploymentName",
+            "FlinkSessionJob spec.job",
+            "FlinkSessionJob spec.flinkConfiguration",
+        ],
+    ),
+    (
         "spec.restore",
         &[
             "FlinkDeployment spec.job.initialSavepointPath",

@@ -297,9 +297,44 @@ pub fn resources(
     (Some(resources), problems)
 }
 
-/// A savepoint directory is set: `savepoints.dir`, or the Flink key of `version`.
-fn has_savepoint_dir(spec: &FlinkJobSpec, version: Option<FlinkVersion>) -> bool {
-    spec.savepoints.as_ref().is_some_and(|s| s.dir.is_some())
+/// What a job's cluster gives it when the job's own spec does not: a session's checkpoint
+/// and savepoint directories and high availability (the operator judges a session job by the
+/// session's configuration with the job's over it). Nothing for a job on its own cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inherited {
+    pub checkpoint_dir: bool,
+    pub savepoint_dir: bool,
+    pub high_availability: bool,
+}
+
+impl Inherited {
+    /// What a cluster's final Flink configuration provides.
+    pub fn from_configuration(
+        configuration: &BTreeMap<String, String>,
+        version: FlinkVersion,
+    ) -> Inherited {
+        let keys = StateKeys::of(Some(version));
+        Inherited {
+            checkpoint_dir: configuration.contains_key(keys.checkpoint_dir),
+            savepoint_dir: configuration.contains_key(keys.savepoint_dir),
+            high_availability: HA_KEYS.iter().any(|k| {
+                configuration
+                    .get(*k)
+                    .is_some_and(|v| !v.eq_ignore_ascii_case("none"))
+            }),
+        }
+    }
+}
+
+/// A savepoint directory is set: `savepoints.dir`, the Flink key of `version`, or the
+/// session's.
+fn has_savepoint_dir(
+    spec: &FlinkJobSpec,
+    version: Option<FlinkVersion>,
+    inherited: Inherited,
+) -> bool {
+    inherited.savepoint_dir
+        || spec.savepoints.as_ref().is_some_and(|s| s.dir.is_some())
         || spec
             .flink_configuration
             .contains_key(StateKeys::of(version).savepoint_dir)
@@ -310,7 +345,12 @@ fn has_savepoint_dir(spec: &FlinkJobSpec, version: Option<FlinkVersion>) -> bool
 /// duration it cannot read, an empty restore path (refused for a redeploy), a checkpoint
 /// snapshot that would dispose of data (savepoints only) or on Flink before 1.17 (it cannot
 /// trigger one), a savepoint snapshot with nowhere to go, and snapshot names.
-pub fn lifecycle(place: Place, spec: &FlinkJobSpec, version: Option<FlinkVersion>) -> Problems {
+pub fn lifecycle(
+    place: Place,
+    spec: &FlinkJobSpec,
+    version: Option<FlinkVersion>,
+    inherited: Inherited,
+) -> Problems {
     let mut problems = Vec::new();
     if let Some(Err(e)) = spec
         .checkpoints
@@ -320,7 +360,7 @@ pub fn lifecycle(place: Place, spec: &FlinkJobSpec, version: Option<FlinkVersion
     {
         problems.push(place.error("spec.checkpoints.interval", e));
     }
-    let savepoint_dir = has_savepoint_dir(spec, version);
+    let savepoint_dir = has_savepoint_dir(spec, version, inherited);
     if let Some(savepoints) = &spec.savepoints {
         for (field, value) in [
             ("periodic", &savepoints.periodic),
@@ -453,7 +493,9 @@ pub fn rollout(
                 .with_hint("use disabled, reactive or operator, or rollout: rolling"),
         );
     }
-    if spec.upgrade_mode != UpgradeMode::Stateless && !has_savepoint_dir(spec, version) {
+    if spec.upgrade_mode != UpgradeMode::Stateless
+        && !has_savepoint_dir(spec, version, Inherited::default())
+    {
         problems.push(
             place
                 .error(
@@ -484,6 +526,7 @@ pub fn state(
     spec: &FlinkJobSpec,
     version: Option<FlinkVersion>,
     job_manager_replicas: u32,
+    inherited: Inherited,
 ) -> Problems {
     let keys = StateKeys::of(version);
     let user_key = |key: &str| {
@@ -491,14 +534,16 @@ pub fn state(
             .get(key)
             .map(crate::kinds::Scalar::render)
     };
-    let has_checkpoint_dir = spec
-        .checkpoints
-        .as_ref()
-        .and_then(|c| c.dir.as_ref())
-        .is_some()
+    let has_checkpoint_dir = inherited.checkpoint_dir
+        || spec
+            .checkpoints
+            .as_ref()
+            .and_then(|c| c.dir.as_ref())
+            .is_some()
         || user_key(keys.checkpoint_dir).is_some();
-    let has_savepoint_dir = has_savepoint_dir(spec, version);
-    let has_ha = spec.high_availability.is_some()
+    let has_savepoint_dir = has_savepoint_dir(spec, version, inherited);
+    let has_ha = inherited.high_availability
+        || spec.high_availability.is_some()
         || HA_KEYS
             .iter()
             .any(|k| user_key(k).is_some_and(|v| !v.eq_ignore_ascii_case("none")));
@@ -1282,7 +1327,13 @@ mod tests {
             ),
         ];
         for (yaml, version, replicas, expected) in cases {
-            let found = state(PLACE, &spec(&format!("{BASE}{yaml}")), version, replicas);
+            let found = state(
+                PLACE,
+                &spec(&format!("{BASE}{yaml}")),
+                version,
+                replicas,
+                Inherited::default(),
+            );
             assert_eq!(found.len(), expected.len(), "{yaml}: {:?}", said(&found));
             for (d, words) in found.iter().zip(expected) {
                 assert!(d.message.contains(words), "{yaml}: {}", d.message);
@@ -1413,7 +1464,12 @@ mod tests {
                 1,
             ),
         ] {
-            let found = lifecycle(PLACE, &spec(&format!("{BASE}{yaml}")), v(version));
+            let found = lifecycle(
+                PLACE,
+                &spec(&format!("{BASE}{yaml}")),
+                v(version),
+                Inherited::default(),
+            );
             assert_eq!(
                 found.len(),
                 problems,

@@ -84,6 +84,12 @@ pub struct FlinkJobSpec {
     /// deployment next to the running one, which takes over once ready).
     #[serde(default, skip_serializing_if = "Rollout::is_rolling")]
     pub rollout: Rollout,
+    /// Run on the FlinkSession of this name in the job's namespace: kiln renders a
+    /// FlinkSessionJob instead of a FlinkDeployment. Only jar jobs whose jar the operator can
+    /// download (`https`); the session owns image, Flink version, resources and everything
+    /// cluster-wide, so the job sets none of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     /// Start the job from a savepoint or checkpoint, or redeploy it from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<Restore>,

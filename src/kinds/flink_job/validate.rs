@@ -16,9 +16,29 @@ use crate::kinds::AutoscalingEngine;
 use crate::parse::Located;
 use crate::validate::{Context, Place, Settings, labels, namespace_or_error, unless_failed};
 
-/// Everything needed to render one FlinkJob.
+pub use crate::kinds::flink_session::validate::Sessions;
+
+/// What a plan renders: a FlinkJob on its own cluster, a FlinkSession's cluster, or a
+/// FlinkJob on a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// A FlinkDeployment (or FlinkBlueGreenDeployment) running the job.
+    Application,
+    /// A FlinkSession: a session-mode FlinkDeployment without a job; `task_managers` fixed
+    /// (standalone mode) or on demand (native mode).
+    Session { task_managers: Option<u32> },
+    /// A FlinkJob with `session:`: a FlinkSessionJob on that session's cluster.
+    SessionJob {
+        session: String,
+        /// Root-relative path of the FlinkSession's file.
+        session_source: String,
+    },
+}
+
+/// Everything needed to render one FlinkJob (or FlinkSession: see [`Role`]).
 #[derive(Debug, Clone)]
 pub struct FlinkPlan {
+    pub role: Role,
     pub file: usize,
     pub doc: usize,
     /// Root-relative path of the spec file.
@@ -66,11 +86,12 @@ pub fn plan_flink_jobs(
     ctx: &Context<'_>,
     settings: &Settings,
     jobs: Vec<Located<FlinkJob>>,
+    sessions: &Sessions<'_>,
 ) -> Vec<(Option<FlinkPlan>, Diagnostics)> {
     jobs.into_iter()
         .map(|job| {
             let mut problems = Diagnostics::new();
-            let plan = flink_job(ctx, settings, job, &mut problems);
+            let plan = flink_job(ctx, settings, job, sessions, &mut problems);
             (plan, problems)
         })
         .collect()
@@ -80,6 +101,7 @@ pub fn plan_flink_jobs(
 /// first of its name in its namespace; a later one is an error.
 pub fn unique_flink_jobs(
     ctx: &Context<'_>,
+    kind: &str,
     planned: Vec<(Option<FlinkPlan>, Diagnostics)>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<FlinkPlan> {
@@ -93,7 +115,7 @@ pub fn unique_flink_jobs(
                 let first_path = ctx.sources.get(*first).map_or("", |s| s.path.as_str());
                 problems.push(
                     Diagnostic::error(format!(
-                        "FlinkJob \"{}\" in namespace \"{}\" is also defined in {first_path}",
+                        "{kind} \"{}\" in namespace \"{}\" is also defined in {first_path}",
                         plan.name, plan.namespace
                     ))
                     .at(
@@ -115,20 +137,155 @@ fn flink_job(
     ctx: &Context<'_>,
     settings: &Settings,
     located: Located<FlinkJob>,
+    sessions: &Sessions<'_>,
     out: &mut Diagnostics,
 ) -> Option<FlinkPlan> {
+    match located.value.spec.session.clone() {
+        Some(session) => {
+            let common = Common::of(ctx, settings, &located, out);
+            let session = sessions.find(ctx, &located, &session, &common.namespace, out)?;
+            Some(session_job(ctx, located, session, common, out))
+        }
+        None => cluster(ctx, settings, located, Role::Application, out),
+    }
+}
+
+fn session_source(ctx: &Context<'_>, file: usize) -> String {
+    ctx.sources
+        .get(file)
+        .map(|s| s.path.clone())
+        .unwrap_or_default()
+}
+
+/// What every plan starts from: the spec's file, name, namespace and labels.
+struct Common {
+    source: String,
+    name: String,
+    namespace: String,
+    labels: BTreeMap<String, String>,
+}
+
+impl Common {
+    fn of(
+        ctx: &Context<'_>,
+        settings: &Settings,
+        located: &Located<FlinkJob>,
+        out: &mut Diagnostics,
+    ) -> Common {
+        let job = &located.value;
+        let name = job.metadata.name.clone();
+        out.extend(rules::name(Place::of(located), &name));
+        Common {
+            source: session_source(ctx, located.file),
+            namespace: namespace_or_error(ctx, &job.metadata, located, out),
+            labels: labels(settings, &job.metadata, located, out),
+            name,
+        }
+    }
+}
+
+/// A FlinkJob on a session: the session's cluster (image, version, sizes, the configuration
+/// it gives its jobs) with the job's program, state and job-level settings.
+fn session_job(
+    ctx: &Context<'_>,
+    located: Located<FlinkJob>,
+    session: &FlinkPlan,
+    common: Common,
+    out: &mut Diagnostics,
+) -> FlinkPlan {
+    use crate::kinds::flink_session::rules as session_rules;
+    let place = Place::of(&located);
+    let spec = &located.value.spec;
+    let version = session.version;
+    out.extend(session_rules::on_session(
+        place,
+        spec,
+        session_rules::SessionRef {
+            name: &session.name,
+            source: &session.source,
+            version,
+        },
+    ));
+    out.extend(rules::program_sections(place, spec));
+    if let (JobType::Jar, Some(jar)) = (spec.job_type, &spec.jar) {
+        out.extend(rules::jar(place, jar));
+        let allowed = ctx
+            .config
+            .defaults
+            .flink
+            .session_jar_schemes
+            .clone()
+            .unwrap_or_else(|| {
+                session_rules::DEFAULT_JAR_SCHEMES
+                    .map(String::from)
+                    .to_vec()
+            });
+        out.extend(session_rules::jar_uri(place, &jar.uri, &allowed));
+    }
+    let inherited = rules::Inherited::from_configuration(&session.configuration, version);
+    out.extend(rules::state(place, spec, Some(version), 1, inherited));
+    out.extend(rules::lifecycle(place, spec, Some(version), inherited));
+    out.extend(rules::configuration_keys(place, spec));
+    let parallelism = spec.parallelism.unwrap_or(session.slots);
+    let mut plan = FlinkPlan {
+        role: Role::SessionJob {
+            session: session.name.clone(),
+            session_source: session.source.clone(),
+        },
+        file: located.file,
+        doc: located.doc,
+        source: common.source,
+        name: common.name,
+        namespace: common.namespace,
+        labels: common.labels,
+        annotations: located.value.metadata.annotations,
+        image: session.image.clone(),
+        version,
+        service_account: session.service_account.clone(),
+        spec: located.value.spec,
+        profile: session.profile.clone(),
+        job_manager: session.job_manager.clone(),
+        job_manager_replicas: session.job_manager_replicas,
+        task_manager: session.task_manager.clone(),
+        slots: session.slots,
+        mode: AutoscalingMode::Disabled,
+        engine: AutoscalingEngine::Kubernetes,
+        min_replicas: 0,
+        max_replicas: 0,
+        target_cpu_utilization: 0,
+        schedules: Vec::new(),
+        week: None,
+        scalers: Vec::new(),
+        time_zone: None,
+        parallelism,
+        sql_script: None,
+        program: Program::default(),
+        configuration: BTreeMap::new(),
+    };
+    plan.program = configuration::program(&plan);
+    plan.configuration = configuration::configuration(&plan, &plan.program);
+    plan
+}
+
+/// A FlinkJob on its own cluster, or a FlinkSession's cluster (`role`): the cluster's rules,
+/// and for a job its program and autoscaling.
+pub fn cluster(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    located: Located<FlinkJob>,
+    role: Role,
+    out: &mut Diagnostics,
+) -> Option<FlinkPlan> {
+    let is_session = matches!(role, Role::Session { .. });
     let place = Place::of(&located);
     let job = &located.value;
     let spec = &job.spec;
-    let source = ctx
-        .sources
-        .get(located.file)
-        .map(|s| s.path.clone())
-        .unwrap_or_default();
-    let name = job.metadata.name.clone();
-    out.extend(rules::name(place, &name));
-    let namespace = namespace_or_error(ctx, &job.metadata, &located, out);
-    let labels = labels(settings, &job.metadata, &located, out);
+    let Common {
+        source,
+        name,
+        namespace,
+        labels,
+    } = Common::of(ctx, settings, &located, out);
     let defaults = &ctx.config.defaults.flink;
     let (version, problems) = rules::version(
         place,
@@ -145,8 +302,10 @@ fn flink_job(
         .or_else(|| defaults.service_account.clone())
         .unwrap_or_else(|| "flink".to_string());
 
-    // The job's program.
-    out.extend(rules::program_sections(place, spec));
+    // The job's program (a session has none).
+    if !is_session {
+        out.extend(rules::program_sections(place, spec));
+    }
     let mut sql_script = None;
     match (spec.job_type, &spec.python, &spec.jar, &spec.sql) {
         (JobType::Python, Some(python), ..) => out.extend(rules::python(place, python, version)),
@@ -167,8 +326,14 @@ fn flink_job(
         spec,
         version,
         resources.job_manager_replicas,
+        rules::Inherited::default(),
     ));
-    out.extend(rules::lifecycle(place, spec, version));
+    out.extend(rules::lifecycle(
+        place,
+        spec,
+        version,
+        rules::Inherited::default(),
+    ));
     out.extend(rules::rollout(place, spec, version, &name));
     out.extend(rules::configuration_keys(place, spec));
     out.extend(rules::pod_fields(place, spec));
@@ -199,7 +364,15 @@ fn flink_job(
 
     let mode = a.mode;
     let target_cpu_utilization = a.target_cpu_utilization.unwrap_or(80);
+    let (min_replicas, max_replicas, parallelism) = match role {
+        Role::Session { task_managers } => {
+            let count = task_managers.unwrap_or(0);
+            (count, count, 0)
+        }
+        _ => (min_replicas, max_replicas, parallelism),
+    };
     let mut plan = FlinkPlan {
+        role,
         file: located.file,
         doc: located.doc,
         source,

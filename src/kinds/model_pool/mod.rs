@@ -24,6 +24,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
         }
     }),
     renders: renders::RENDERS,
+    elsewhere: &[],
 };
 
 // Compiled from the committed schema when kiln is built (see `crate::schema`).
