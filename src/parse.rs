@@ -43,6 +43,9 @@ pub struct Parsed {
     pub model_pools: Vec<Located<ModelPool>>,
     pub business_services: Vec<Located<BusinessService>>,
     pub manifests: Vec<Located<Value>>,
+    /// Spec documents their schema rejected: kind and `metadata.name` (when it is a
+    /// string), so a document that refers to one by name is not told it does not exist.
+    pub rejected: Vec<Located<(Kind, Option<String>)>>,
     /// Documents that claim to be kiln specs, valid or not.
     pub spec_documents: usize,
 }
@@ -383,6 +386,12 @@ pub fn check_specs(
                 (Some(note), Some(hint)) => d.with_hint(format!("{hint} ({note})")),
                 (None, _) => d,
             }));
+            let name = value["metadata"]["name"].as_str().map(str::to_string);
+            parsed.rejected.push(Located {
+                file,
+                doc,
+                value: (kind, name),
+            });
             continue;
         }
         if let Some(accept) = kind.registration().accept {

@@ -362,6 +362,7 @@ fn plan(
     let known = crate::kinds::flink_session::validate::Sessions {
         specs: &parsed.flink_sessions,
         plans: &sessions,
+        rejected: &parsed.rejected,
     };
     let planned = parallel_owned(threads, jobs, |_, chunk| {
         crate::kinds::flink_job::validate::plan_flink_jobs(ctx, settings, chunk, &known)
@@ -422,6 +423,7 @@ fn check_specs(
     for (part, problems) in checked {
         parsed.flink_jobs.extend(part.flink_jobs);
         parsed.flink_sessions.extend(part.flink_sessions);
+        parsed.rejected.extend(part.rejected);
         parsed.model_pools.extend(part.model_pools);
         parsed.business_services.extend(part.business_services);
         diagnostics.extend(problems);

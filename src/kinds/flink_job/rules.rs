@@ -53,7 +53,7 @@ pub fn name(place: Place, name: &str) -> Problems {
     vec![place.error(
         "metadata.name",
         format!(
-            "\"{name}\" is not a valid FlinkJob name: at most 45 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit ({} characters given)",
+            "\"{name}\" is not a valid name for the Flink operator: at most 45 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit ({} characters given)",
             name.chars().count()
         ),
     )]

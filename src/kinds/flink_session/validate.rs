@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kinds::Kind;
 use crate::kinds::flink_job::validate::{self as job_validate, FlinkPlan, Role};
 use crate::kinds::flink_job::{FlinkJob, FlinkJobKind, JobState};
 use crate::kinds::flink_session::FlinkSession;
@@ -17,12 +18,14 @@ use crate::validate::{Context, Settings, resolve_namespace};
 pub struct Sessions<'a> {
     pub specs: &'a [Located<FlinkSession>],
     pub plans: &'a [FlinkPlan],
+    /// Spec documents their schema rejected (`parse::Parsed::rejected`).
+    pub rejected: &'a [Located<(Kind, Option<String>)>],
 }
 
 impl<'a> Sessions<'a> {
     /// The plan of session `name` in `namespace`, the namespace of `job`; a session that does
     /// not exist there is an error at `spec.session` naming where it is, and one with errors
-    /// of its own (reported there) gives None quietly.
+    /// of its own (reported there, its schema's or its rules') gives None quietly.
     pub fn find(
         &self,
         ctx: &Context<'_>,
@@ -40,12 +43,21 @@ impl<'a> Sessions<'a> {
             .iter()
             .find(|s| s.value.metadata.name == name && namespace_of(s) == namespace)
         else {
+            let rejected = self
+                .rejected
+                .iter()
+                .any(|r| r.value.0 == Kind::FlinkSession && r.value.1.as_deref() == Some(name));
+            if rejected {
+                return None;
+            }
             let elsewhere = self.specs.iter().find(|s| s.value.metadata.name == name);
             let here: Vec<String> = self
                 .specs
                 .iter()
                 .filter(|s| namespace_of(s) == namespace)
                 .map(|s| format!("{} ({})", s.value.metadata.name, path_of(s.file)))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect();
             let hint = if let Some(other) = elsewhere {
                 format!(
