@@ -1,14 +1,13 @@
 //! Expansion: validated plans → Kubernetes objects, one module per kind of output.
 //!
-//! Core kinds are built with k8s-openapi types; the FlinkDeployment (a custom resource) and
-//! user-supplied fragments stay `serde_json::Value`. Every object is returned as a
-//! `serde_json::Value` with sorted keys, ready for [`crate::emit`].
+//! Every object is built as a `serde_json::Value` (`json!`) with sorted keys, ready for
+//! [`crate::emit`]; user-supplied fragments are spliced in as they were written. Core kinds
+//! are checked by `kubernetes-validate --strict` (scripts/conformance.py) and custom
+//! resources against their CRDs (tests/kiln/crd.rs), not by Rust types.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const PART_OF: &str = "app.kubernetes.io/part-of";
@@ -215,19 +214,23 @@ impl<'a> Stamp<'a> {
         annotations
     }
 
-    pub fn object_meta(&self, name: &str, namespace: &str) -> ObjectMeta {
-        ObjectMeta {
-            name: Some(name.to_string()),
-            namespace: Some(namespace.to_string()),
-            labels: Some(self.labels()),
-            annotations: Some(self.annotations()),
-            ..ObjectMeta::default()
-        }
+    /// An object's `metadata`: name, namespace, kiln's labels and annotations.
+    pub fn metadata(&self, name: &str, namespace: &str) -> Value {
+        self.metadata_labelled(name, namespace, &self.labels())
     }
-}
 
-/// Serialize a k8s-openapi object (or any value) to JSON. Serializing these types cannot
-/// fail; a failure would yield `null` and be caught by the schema tests.
-pub fn to_value<T: Serialize>(object: &T) -> Value {
-    serde_json::to_value(object).unwrap_or(Value::Null)
+    /// [`Stamp::metadata`] with other labels.
+    pub fn metadata_labelled(
+        &self,
+        name: &str,
+        namespace: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Value {
+        json!({
+            "name": name,
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": self.annotations(),
+        })
+    }
 }

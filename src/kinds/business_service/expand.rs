@@ -1,14 +1,10 @@
 //! BusinessService → Service.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
 
 use super::Exposure;
 use super::validate::ServicePlan;
-use crate::expand::{Object, Stamp, to_value};
+use crate::expand::{Object, Stamp};
 use crate::kinds::model_pool::expand::{BUSINESS_LABEL, MODEL_LABEL};
 
 /// A BusinessService's Service: selector `{model, business}`, target port `http`.
@@ -22,40 +18,29 @@ pub fn service(plan: &ServicePlan) -> Object {
     annotations.extend(plan.generated_annotations.clone());
     annotations.extend(plan.spec.annotations.clone());
     let load_balanced = plan.spec.exposure != Exposure::Cluster;
-    let value = to_value(&Service {
-        metadata: ObjectMeta {
-            name: Some(plan.name.clone()),
-            namespace: Some(plan.namespace.clone()),
-            labels: Some(labels),
-            annotations: Some(annotations),
-            ..ObjectMeta::default()
+    let mut spec = json!({
+        "type": if load_balanced { "LoadBalancer" } else { "ClusterIP" },
+        "selector": {
+            MODEL_LABEL: plan.model_tag,
+            BUSINESS_LABEL: plan.spec.business,
         },
-        spec: Some(ServiceSpec {
-            type_: Some(
-                if load_balanced {
-                    "LoadBalancer"
-                } else {
-                    "ClusterIP"
-                }
-                .to_string(),
-            ),
-            load_balancer_class: plan.load_balancer_class.clone().filter(|_| load_balanced),
-            load_balancer_source_ranges: Some(plan.spec.source_ranges.clone())
-                .filter(|r| load_balanced && !r.is_empty()),
-            selector: Some(BTreeMap::from([
-                (MODEL_LABEL.to_string(), plan.model_tag.clone()),
-                (BUSINESS_LABEL.to_string(), plan.spec.business.clone()),
-            ])),
-            ports: Some(vec![ServicePort {
-                name: Some("http".to_string()),
-                port: i32::try_from(plan.port).unwrap_or(8000),
-                target_port: Some(IntOrString::String("http".to_string())),
-                protocol: Some("TCP".to_string()),
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        ..Service::default()
+        "ports": [{"name": "http", "port": plan.port, "targetPort": "http", "protocol": "TCP"}],
+    });
+    if load_balanced {
+        if let Some(class) = &plan.load_balancer_class {
+            spec["loadBalancerClass"] = json!(class);
+        }
+        if !plan.spec.source_ranges.is_empty() {
+            spec["loadBalancerSourceRanges"] = json!(plan.spec.source_ranges);
+        }
+    }
+    let mut metadata = stamp.metadata_labelled(&plan.name, &plan.namespace, &labels);
+    metadata["annotations"] = json!(annotations);
+    let value = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata,
+        "spec": spec,
     });
     Object::new(value, &plan.source, plan.file, plan.doc)
 }

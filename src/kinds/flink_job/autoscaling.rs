@@ -1,25 +1,11 @@
 //! The HPA and the scaler CronJobs of the autoscaling modes.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
-    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
-    ResourceMetricSource,
-};
-use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecurityContext, Volume, VolumeMount,
-};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::validate::FlinkPlan;
 use super::week::{self, Week};
 use super::{expand as flink, keda, rbac};
-use crate::expand::{Object, Stamp, to_value};
+use crate::expand::{Object, Stamp};
 use crate::kinds::AutoscalingEngine;
 use crate::kinds::flink_job::ScheduleEntry;
 
@@ -98,56 +84,45 @@ pub fn expand(plan: &FlinkPlan, scaler_image: &str) -> Vec<Object> {
 
 /// The scaling behaviour the original system tuned: up by at most 100% a minute after a
 /// minute's stabilization, down by at most 50% a minute after five.
-pub fn behavior() -> HorizontalPodAutoscalerBehavior {
-    let rules = |window: i32, percent: i32| HPAScalingRules {
-        stabilization_window_seconds: Some(window),
-        select_policy: Some("Max".to_string()),
-        policies: Some(vec![HPAScalingPolicy {
-            type_: "Percent".to_string(),
-            value: percent,
-            period_seconds: 60,
-        }]),
-        ..HPAScalingRules::default()
+pub fn behavior() -> Value {
+    let rules = |window: u32, percent: u32| {
+        json!({
+            "stabilizationWindowSeconds": window,
+            "selectPolicy": "Max",
+            "policies": [{"type": "Percent", "value": percent, "periodSeconds": 60}],
+        })
     };
-    HorizontalPodAutoscalerBehavior {
-        scale_up: Some(rules(60, 100)),
-        scale_down: Some(rules(300, 50)),
-    }
+    json!({"scaleUp": rules(60, 100), "scaleDown": rules(300, 50)})
 }
 
 /// The HPA. In `scheduled_hpa` its `minReplicas` is left out of git: the scaler CronJobs
 /// own it (the API server starts it at 1 until the first one runs).
-fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> serde_json::Value {
-    to_value(&HorizontalPodAutoscaler {
-        metadata: stamp.object_meta(&plan.name, &plan.namespace),
-        spec: Some(HorizontalPodAutoscalerSpec {
-            scale_target_ref: CrossVersionObjectReference {
-                api_version: Some(flink::API_VERSION.to_string()),
-                kind: flink::KIND.to_string(),
-                name: plan.name.clone(),
+fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> Value {
+    let mut spec = json!({
+        "scaleTargetRef": {
+            "apiVersion": flink::API_VERSION,
+            "kind": flink::KIND,
+            "name": plan.name,
+        },
+        "maxReplicas": plan.max_replicas,
+        "metrics": [{
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": plan.target_cpu_utilization},
             },
-            min_replicas: (!plan.mode.schedules_move_hpa()).then(|| to_i32(plan.min_replicas)),
-            max_replicas: to_i32(plan.max_replicas),
-            metrics: Some(vec![MetricSpec {
-                type_: "Resource".to_string(),
-                resource: Some(ResourceMetricSource {
-                    name: "cpu".to_string(),
-                    target: MetricTarget {
-                        type_: "Utilization".to_string(),
-                        average_utilization: Some(to_i32(plan.target_cpu_utilization)),
-                        ..MetricTarget::default()
-                    },
-                }),
-                ..MetricSpec::default()
-            }]),
-            behavior: Some(behavior()),
-        }),
-        ..HorizontalPodAutoscaler::default()
+        }],
+        "behavior": behavior(),
+    });
+    if !plan.mode.schedules_move_hpa() {
+        spec["minReplicas"] = json!(plan.min_replicas);
+    }
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": stamp.metadata(&plan.name, &plan.namespace),
+        "spec": spec,
     })
-}
-
-fn to_i32(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// The kubectl arguments of one scheduled change: a merge patch, no shell. It writes only
@@ -176,103 +151,62 @@ pub fn patch_args(plan: &FlinkPlan, entry: &ScheduleEntry) -> Vec<String> {
     ]
 }
 
-fn cron_job(
-    plan: &FlinkPlan,
-    stamp: &Stamp<'_>,
-    scaler: &ScalerCronJob,
-    image: &str,
-) -> serde_json::Value {
+fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, scaler: &ScalerCronJob, image: &str) -> Value {
     let entry = &plan.schedules[scaler.entry];
     let labels = stamp.labels();
-    let container = Container {
-        name: "kubectl".to_string(),
-        image: Some(image.to_string()),
-        command: Some(vec!["kubectl".to_string()]),
-        args: Some(patch_args(plan, entry)),
-        env: Some(vec![EnvVar {
-            name: "HOME".to_string(),
-            value: Some("/tmp".to_string()),
-            ..EnvVar::default()
-        }]),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "tmp".to_string(),
-            mount_path: "/tmp".to_string(),
-            ..VolumeMount::default()
-        }]),
-        resources: Some(ResourceRequirements {
-            requests: Some(BTreeMap::from([
-                ("cpu".to_string(), Quantity("10m".to_string())),
-                ("memory".to_string(), Quantity("64Mi".to_string())),
-            ])),
-            limits: Some(BTreeMap::from([(
-                "memory".to_string(),
-                Quantity("128Mi".to_string()),
-            )])),
-            ..ResourceRequirements::default()
-        }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
-    let pod = PodSpec {
-        service_account_name: Some(rbac::SCALER_NAME.to_string()),
-        restart_policy: Some("OnFailure".to_string()),
-        security_context: Some(PodSecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(SCALER_UID),
-            run_as_group: Some(SCALER_UID),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                ..SeccompProfile::default()
-            }),
-            ..PodSecurityContext::default()
-        }),
-        containers: vec![container],
-        volumes: Some(vec![Volume {
-            name: "tmp".to_string(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
-            ..Volume::default()
-        }]),
-        ..PodSpec::default()
-    };
-    to_value(&CronJob {
-        metadata: stamp.object_meta(&scaler.name, &plan.namespace),
-        spec: Some(CronJobSpec {
-            schedule: scaler.schedule.clone(),
-            time_zone: plan.time_zone.clone(),
-            concurrency_policy: Some("Forbid".to_string()),
-            // A late start is still worth making within 5 minutes when the next hold is at
-            // most 15 away; an edge-only CronJob (a schedule tied to dates) gets 10.
-            starting_deadline_seconds: Some(if plan.week.is_some() { 300 } else { 600 }),
-            successful_jobs_history_limit: Some(1),
-            failed_jobs_history_limit: Some(3),
-            job_template: JobTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels.clone()),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(JobSpec {
-                    backoff_limit: Some(3),
-                    active_deadline_seconds: Some(300),
-                    template: PodTemplateSpec {
-                        metadata: Some(ObjectMeta {
-                            labels: Some(labels),
-                            ..ObjectMeta::default()
-                        }),
-                        spec: Some(pod),
-                    },
-                    ..JobSpec::default()
-                }),
+    let container = json!({
+        "name": "kubectl",
+        "image": image,
+        "command": ["kubectl"],
+        "args": patch_args(plan, entry),
+        "env": [{"name": "HOME", "value": "/tmp"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "64Mi"},
+            "limits": {"memory": "128Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": false,
+            "readOnlyRootFilesystem": true,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    });
+    let pod = json!({
+        "serviceAccountName": rbac::SCALER_NAME,
+        "restartPolicy": "OnFailure",
+        "securityContext": {
+            "runAsNonRoot": true,
+            "runAsUser": SCALER_UID,
+            "runAsGroup": SCALER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    });
+    let mut spec = json!({
+        "schedule": scaler.schedule,
+        "concurrencyPolicy": "Forbid",
+        // A late start is still worth making within 5 minutes when the next hold is at
+        // most 15 away; an edge-only CronJob (a schedule tied to dates) gets 10.
+        "startingDeadlineSeconds": if plan.week.is_some() { 300 } else { 600 },
+        "successfulJobsHistoryLimit": 1,
+        "failedJobsHistoryLimit": 3,
+        "jobTemplate": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "backoffLimit": 3,
+                "activeDeadlineSeconds": 300,
+                "template": {"metadata": {"labels": labels}, "spec": pod},
             },
-            ..CronJobSpec::default()
-        }),
-        ..CronJob::default()
+        },
+    });
+    if let Some(zone) = &plan.time_zone {
+        spec["timeZone"] = json!(zone);
+    }
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": stamp.metadata(&scaler.name, &plan.namespace),
+        "spec": spec,
     })
 }

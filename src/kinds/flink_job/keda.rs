@@ -23,7 +23,7 @@ use super::autoscaling::behavior;
 use super::expand as flink;
 use super::validate::FlinkPlan;
 use super::week::{self, MINUTES, Week};
-use crate::expand::{Stamp, to_value};
+use crate::expand::Stamp;
 use crate::kinds::flink_job::ScheduleEntry;
 use crate::kinds::model_pool::expand::KEDA_API_VERSION;
 
@@ -133,7 +133,7 @@ pub fn scaled_object(plan: &FlinkPlan, stamp: &Stamp<'_>) -> Value {
     json!({
         "apiVersion": KEDA_API_VERSION,
         "kind": "ScaledObject",
-        "metadata": to_value(&stamp.object_meta(&plan.name, &plan.namespace)),
+        "metadata": stamp.metadata(&plan.name, &plan.namespace),
         "spec": {
             "scaleTargetRef": {
                 "apiVersion": flink::API_VERSION,
@@ -142,7 +142,7 @@ pub fn scaled_object(plan: &FlinkPlan, stamp: &Stamp<'_>) -> Value {
             },
             "minReplicaCount": min_replicas,
             "maxReplicaCount": plan.max_replicas,
-            "advanced": {"horizontalPodAutoscalerConfig": {"behavior": to_value(&behavior())}},
+            "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior()}},
             "triggers": triggers,
         },
     })

@@ -3,11 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use serde_json::json;
 
 use super::validate::FlinkPlan;
-use crate::expand::{Object, Stamp, to_value};
+use crate::expand::{Object, Stamp};
 
 pub const SCALER_NAME: &str = "kiln-scaler";
 
@@ -47,13 +46,14 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
             labels: default_labels,
             annotations: &no_annotations,
         };
-        let meta = stamp.object_meta(SCALER_NAME, namespace);
-        let rule = |group: &str, resource: &str, names: &BTreeSet<&str>| PolicyRule {
-            api_groups: Some(vec![group.to_string()]),
-            resources: Some(vec![resource.to_string()]),
-            resource_names: Some(names.iter().map(|n| (*n).to_string()).collect()),
-            verbs: vec!["get".to_string(), "patch".to_string()],
-            ..PolicyRule::default()
+        let meta = stamp.metadata(SCALER_NAME, namespace);
+        let rule = |group: &str, resource: &str, names: &BTreeSet<&str>| {
+            json!({
+                "apiGroups": [group],
+                "resources": [resource],
+                "resourceNames": names,
+                "verbs": ["get", "patch"],
+            })
         };
         let mut rules = Vec::new();
         if !targets.deployments.is_empty() {
@@ -71,27 +71,23 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
             ));
         }
         let values = [
-            to_value(&ServiceAccount {
-                metadata: meta.clone(),
-                ..ServiceAccount::default()
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}),
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": meta,
+                "rules": rules,
             }),
-            to_value(&Role {
-                metadata: meta.clone(),
-                rules: Some(rules),
-            }),
-            to_value(&RoleBinding {
-                metadata: meta,
-                role_ref: RoleRef {
-                    api_group: "rbac.authorization.k8s.io".to_string(),
-                    kind: "Role".to_string(),
-                    name: SCALER_NAME.to_string(),
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": meta,
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": SCALER_NAME,
                 },
-                subjects: Some(vec![Subject {
-                    kind: "ServiceAccount".to_string(),
-                    name: SCALER_NAME.to_string(),
-                    namespace: Some(namespace.to_string()),
-                    ..Subject::default()
-                }]),
+                "subjects": [{"kind": "ServiceAccount", "name": SCALER_NAME, "namespace": namespace}],
             }),
         ];
         objects.extend(

@@ -3,11 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use k8s_openapi::api::core::v1::ConfigMap;
 use minijinja::{Environment, UndefinedBehavior, context};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::expand::{Stamp, to_value};
+use crate::expand::Stamp;
 
 /// Where the SQL ConfigMap is mounted in the Flink main container.
 pub const MOUNT_PATH: &str = "/opt/flink/kiln/sql";
@@ -78,10 +77,11 @@ pub fn config_map(
     if let Some(wrapper) = wrapper {
         data.insert(WRAPPER_KEY.to_string(), wrapper);
     }
-    to_value(&ConfigMap {
-        metadata: stamp.object_meta(&config_map_name(name), namespace),
-        data: Some(data),
-        ..ConfigMap::default()
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": stamp.metadata(&config_map_name(name), namespace),
+        "data": data,
     })
 }
 

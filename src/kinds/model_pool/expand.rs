@@ -4,26 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
-};
-use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
-    MetricIdentifier, MetricSpec, MetricTarget, PodsMetricSource,
-};
-use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
-    HTTPGetAction, Lifecycle, LifecycleHandler, PersistentVolumeClaimVolumeSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
-};
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::expand::{Object, Stamp, to_value};
+use crate::expand::{Object, Stamp};
 use crate::kinds::AutoscalingEngine;
 use crate::kinds::model_pool::Spread;
 use crate::kinds::model_pool::allocation::UNASSIGNED;
@@ -59,12 +42,10 @@ pub fn expand(plan: &PoolPlan) -> Vec<Object> {
 /// The PodMonitor of a pool: `/metrics` of every pod, with the pod labels `model` and
 /// `business` on each series, so a slice's query selects only its own pods.
 fn pod_monitor(plan: &PoolPlan, stamp: &Stamp<'_>) -> Value {
-    let mut meta = stamp.object_meta(&pod_monitor_name(plan), &plan.namespace);
-    meta.labels = Some(pool_labels(plan, stamp));
     json!({
         "apiVersion": POD_MONITOR_API_VERSION,
         "kind": "PodMonitor",
-        "metadata": to_value(&meta),
+        "metadata": stamp.metadata_labelled(&pod_monitor_name(plan), &plan.namespace, &pool_labels(plan, stamp)),
         "spec": {
             "selector": {"matchLabels": {
                 MODEL_LABEL: plan.model_tag,
@@ -101,15 +82,16 @@ fn autoscaler(
     autoscaling: &PoolAutoscalingPlan,
 ) -> Value {
     let name = plan.deployment_name(&slice.business);
-    let metadata = ObjectMeta {
-        labels: Some(slice_labels(plan, stamp, &slice.business)),
-        ..stamp.object_meta(&name, &plan.namespace)
-    };
+    let metadata = stamp.metadata_labelled(
+        &name,
+        &plan.namespace,
+        &slice_labels(plan, stamp, &slice.business),
+    );
     if autoscaling.engine == AutoscalingEngine::Keda {
         return json!({
             "apiVersion": KEDA_API_VERSION,
             "kind": "ScaledObject",
-            "metadata": to_value(&metadata),
+            "metadata": metadata,
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
                 "minReplicaCount": slice.replicas,
@@ -126,34 +108,22 @@ fn autoscaler(
             },
         });
     }
-    to_value(&HorizontalPodAutoscaler {
-        metadata,
-        spec: Some(HorizontalPodAutoscalerSpec {
-            scale_target_ref: CrossVersionObjectReference {
-                api_version: Some("apps/v1".to_string()),
-                kind: "Deployment".to_string(),
-                name,
-            },
-            min_replicas: Some(i32::try_from(slice.replicas).unwrap_or(i32::MAX)),
-            max_replicas: i32::try_from(max).unwrap_or(i32::MAX),
-            metrics: Some(vec![MetricSpec {
-                type_: "Pods".to_string(),
-                pods: Some(PodsMetricSource {
-                    metric: MetricIdentifier {
-                        name: autoscaling.metric_name.to_string(),
-                        selector: None,
-                    },
-                    target: MetricTarget {
-                        type_: "AverageValue".to_string(),
-                        average_value: Some(Quantity(autoscaling.target.clone())),
-                        ..MetricTarget::default()
-                    },
-                }),
-                ..MetricSpec::default()
-            }]),
-            ..HorizontalPodAutoscalerSpec::default()
-        }),
-        ..HorizontalPodAutoscaler::default()
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": metadata,
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": slice.replicas,
+            "maxReplicas": max,
+            "metrics": [{
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": autoscaling.metric_name},
+                    "target": {"type": "AverageValue", "averageValue": autoscaling.target},
+                },
+            }],
+        },
     })
 }
 
@@ -239,18 +209,13 @@ pub fn engine_command(plan: &PoolPlan) -> (Vec<String>, Vec<String>) {
     (release.command(), args)
 }
 
-fn health_probe(period: i32, timeout: i32, failures: i32) -> Probe {
-    Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some("/health".to_string()),
-            port: IntOrString::String("http".to_string()),
-            ..HTTPGetAction::default()
-        }),
-        period_seconds: Some(period),
-        timeout_seconds: Some(timeout),
-        failure_threshold: Some(failures),
-        ..Probe::default()
-    }
+fn health_probe(period: i32, timeout: i32, failures: i32) -> Value {
+    json!({
+        "httpGet": {"path": "/health", "port": "http"},
+        "periodSeconds": period,
+        "timeoutSeconds": timeout,
+        "failureThreshold": failures,
+    })
 }
 
 fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
@@ -258,254 +223,165 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
     let name = plan.deployment_name(&slice.business);
     let labels = slice_labels(plan, stamp, &slice.business);
     let (mounts, volumes) = volumes(plan);
-    let container = engine_container(plan, mounts);
-    let mut tolerations = Vec::new();
-    if spec.gpu.count > 0 {
-        tolerations.push(Toleration {
-            key: Some(plan.gpu_resource.clone()),
-            operator: Some("Exists".to_string()),
-            effect: Some("NoSchedule".to_string()),
-            ..Toleration::default()
-        });
+    let mut pod = json!({
+        "containers": [engine_container(plan, &mounts)],
+        // The engines never call the Kubernetes API.
+        "automountServiceAccountToken": false,
+        "enableServiceLinks": false,
+        "terminationGracePeriodSeconds": plan.grace_seconds,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "volumes": volumes,
+    });
+    if let Some(class) = &spec.placement.priority_class_name {
+        pod["priorityClassName"] = json!(class);
     }
     let topology_key = match spec.placement.spread {
         Spread::Zone => Some("topology.kubernetes.io/zone"),
         Spread::Node => Some("kubernetes.io/hostname"),
         Spread::None => None,
     };
-    let pod = PodSpec {
-        containers: vec![container],
-        // The engines never call the Kubernetes API.
-        automount_service_account_token: Some(false),
-        enable_service_links: Some(false),
-        priority_class_name: spec.placement.priority_class_name.clone(),
-        termination_grace_period_seconds: Some(i64::from(plan.grace_seconds)),
+    if let Some(key) = topology_key {
         // Soft: a zone or node short of GPUs must not keep a slice from scheduling.
-        topology_spread_constraints: topology_key.map(|key| {
-            vec![TopologySpreadConstraint {
-                max_skew: 1,
-                topology_key: key.to_string(),
-                when_unsatisfiable: "ScheduleAnyway".to_string(),
-                label_selector: Some(LabelSelector {
-                    match_labels: Some(selector(plan, &slice.business)),
-                    ..LabelSelector::default()
-                }),
-                // Count only the pods of the current rollout.
-                match_label_keys: Some(vec!["pod-template-hash".to_string()]),
-                ..TopologySpreadConstraint::default()
-            }]
-        }),
-        tolerations: Some(tolerations).filter(|t| !t.is_empty()),
-        node_selector: Some(spec.node_selector.clone()).filter(|n| !n.is_empty()),
-        security_context: Some(PodSecurityContext {
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                ..SeccompProfile::default()
-            }),
-            ..PodSecurityContext::default()
-        }),
-        volumes: Some(volumes),
-        ..PodSpec::default()
-    };
-    let mut value = to_value(&Deployment {
-        metadata: ObjectMeta {
-            labels: Some(labels.clone()),
-            ..stamp.object_meta(&name, &plan.namespace)
-        },
-        spec: Some(DeploymentSpec {
-            // An autoscaled slice's replicas belong to its autoscaler, not to git.
-            replicas: slice
-                .max_replicas
-                .is_none()
-                .then(|| i32::try_from(slice.replicas).unwrap_or(i32::MAX)),
-            selector: LabelSelector {
-                match_labels: Some(selector(plan, &slice.business)),
-                ..LabelSelector::default()
-            },
-            strategy: Some(DeploymentStrategy {
-                type_: Some("RollingUpdate".to_string()),
-                rolling_update: Some(RollingUpdateDeployment {
-                    max_unavailable: Some(IntOrString::Int(0)),
-                    max_surge: Some(IntOrString::Int(1)),
-                }),
-            }),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(pod),
-            },
-            ..DeploymentSpec::default()
-        }),
-        ..Deployment::default()
-    });
-    // The user's tolerations pass through as written (typed structs would drop fields).
-    if !spec.tolerations.is_empty()
-        && let Some(pod_spec) = value
-            .pointer_mut("/spec/template/spec")
-            .and_then(Value::as_object_mut)
-    {
-        let list = pod_spec
-            .entry("tolerations")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(items) = list {
-            items.extend(spec.tolerations.iter().cloned().map(Value::Object));
-        }
+        pod["topologySpreadConstraints"] = json!([{
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector(plan, &slice.business)},
+            // Count only the pods of the current rollout.
+            "matchLabelKeys": ["pod-template-hash"],
+        }]);
     }
-    value
+    // The GPU toleration, then the user's as written (untyped: no field is dropped).
+    let mut tolerations = Vec::new();
+    if spec.gpu.count > 0 {
+        tolerations.push(json!({
+            "key": plan.gpu_resource,
+            "operator": "Exists",
+            "effect": "NoSchedule",
+        }));
+    }
+    tolerations.extend(spec.tolerations.iter().cloned().map(Value::Object));
+    if !tolerations.is_empty() {
+        pod["tolerations"] = Value::Array(tolerations);
+    }
+    if !spec.node_selector.is_empty() {
+        pod["nodeSelector"] = json!(spec.node_selector);
+    }
+    let mut deployment_spec = json!({
+        "selector": {"matchLabels": selector(plan, &slice.business)},
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+        },
+        "template": {"metadata": {"labels": labels}, "spec": pod},
+    });
+    // An autoscaled slice's replicas belong to its autoscaler, not to git.
+    if slice.max_replicas.is_none() {
+        deployment_spec["replicas"] = json!(slice.replicas);
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": stamp.metadata_labelled(&name, &plan.namespace, &labels),
+        "spec": deployment_spec,
+    })
 }
 
 /// The engine's container: its command line, GPU and resource requests, the token, the
 /// volumes' mounts, probes, drain and security context.
-fn engine_container(plan: &PoolPlan, mounts: Vec<VolumeMount>) -> Container {
+fn engine_container(plan: &PoolPlan, mounts: &[Value]) -> Value {
     let spec = &plan.spec;
     let (command, args) = engine_command(plan);
-    let mut requests = BTreeMap::new();
+    let mut requests = Map::new();
     if let Some(resources) = &spec.resources {
         if let Some(cpu) = &resources.cpu {
-            requests.insert("cpu".to_string(), Quantity(cpu.render()));
+            requests.insert("cpu".to_string(), json!(cpu.render()));
         }
         if let Some(memory) = &resources.memory {
-            requests.insert("memory".to_string(), Quantity(memory.clone()));
+            requests.insert("memory".to_string(), json!(memory));
         }
     }
     if spec.gpu.count > 0 {
-        requests.insert(
-            plan.gpu_resource.clone(),
-            Quantity(spec.gpu.count.to_string()),
-        );
+        requests.insert(plan.gpu_resource.clone(), json!(spec.gpu.count.to_string()));
     }
-    let env = spec.hf_token_secret.as_ref().map(|secret| {
-        vec![EnvVar {
-            name: "HF_TOKEN".to_string(),
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: secret.name.clone(),
-                    key: secret.key.clone(),
-                    ..SecretKeySelector::default()
-                }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        }]
-    });
     let probes = plan.release.probes();
     let startup_period = u32::try_from(probes.startup_period).unwrap_or(10);
     let startup_failures =
         i32::try_from(plan.startup_seconds.div_ceil(startup_period).max(1)).unwrap_or(i32::MAX);
-    Container {
-        name: spec.engine.as_str().to_string(),
-        image: Some(plan.image.clone()),
-        command: Some(command),
-        args: Some(args),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".to_string()),
-            container_port: i32::try_from(plan.port).unwrap_or(8000),
-            protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
-        }]),
-        env,
-        resources: Some(ResourceRequirements {
-            requests: Some(requests.clone()).filter(|r| !r.is_empty()),
-            limits: Some(requests).filter(|r| !r.is_empty()),
-            ..ResourceRequirements::default()
-        }),
-        volume_mounts: Some(mounts),
-        startup_probe: Some(health_probe(
-            probes.startup_period,
-            probes.startup_timeout,
-            startup_failures,
-        )),
-        readiness_probe: Some(health_probe(
-            probes.readiness.0,
-            probes.readiness.1,
-            probes.readiness.2,
-        )),
-        liveness_probe: Some(health_probe(
-            probes.liveness.0,
-            probes.liveness.1,
-            probes.liveness.2,
-        )),
-        lifecycle: (plan.pre_stop_seconds > 0).then(|| Lifecycle {
-            pre_stop: Some(LifecycleHandler {
-                exec: Some(ExecAction {
-                    command: Some(vec!["sleep".to_string(), plan.pre_stop_seconds.to_string()]),
-                }),
-                ..LifecycleHandler::default()
-            }),
-            ..Lifecycle::default()
-        }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
+    let mut container = json!({
+        "name": spec.engine.as_str(),
+        "image": plan.image,
+        "command": command,
+        "args": args,
+        "ports": [{"name": "http", "containerPort": plan.port, "protocol": "TCP"}],
+        "resources": {},
+        "volumeMounts": mounts,
+        "startupProbe": health_probe(probes.startup_period, probes.startup_timeout, startup_failures),
+        "readinessProbe": health_probe(probes.readiness.0, probes.readiness.1, probes.readiness.2),
+        "livenessProbe": health_probe(probes.liveness.0, probes.liveness.1, probes.liveness.2),
+        "securityContext": {
+            "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    });
+    if !requests.is_empty() {
+        container["resources"] = json!({"requests": requests, "limits": requests});
     }
+    if let Some(secret) = &spec.hf_token_secret {
+        container["env"] = json!([{
+            "name": "HF_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": secret.name, "key": secret.key}},
+        }]);
+    }
+    if plan.pre_stop_seconds > 0 {
+        container["lifecycle"] = json!({
+            "preStop": {"exec": {"command": ["sleep", plan.pre_stop_seconds.to_string()]}},
+        });
+    }
+    container
 }
 
 /// The pod's volumes and the engine's mounts of them: shared memory, then the model cache.
-fn volumes(plan: &PoolPlan) -> (Vec<VolumeMount>, Vec<Volume>) {
+fn volumes(plan: &PoolPlan) -> (Vec<Value>, Vec<Value>) {
     let spec = &plan.spec;
-    let mut mounts = vec![VolumeMount {
-        name: "dshm".to_string(),
-        mount_path: "/dev/shm".to_string(),
-        ..VolumeMount::default()
-    }];
-    let mut volumes = vec![Volume {
-        name: "dshm".to_string(),
-        empty_dir: Some(EmptyDirVolumeSource {
-            medium: Some("Memory".to_string()),
-            size_limit: Some(Quantity(plan.shm_size.clone())),
-        }),
-        ..Volume::default()
-    }];
+    let mut mounts = vec![json!({"name": "dshm", "mountPath": "/dev/shm"})];
+    let mut volumes = vec![json!({
+        "name": "dshm",
+        "emptyDir": {"medium": "Memory", "sizeLimit": plan.shm_size},
+    })];
     if let Some(cache) = &spec.cache {
-        mounts.push(VolumeMount {
-            name: "model-cache".to_string(),
-            mount_path: CACHE_PATH.to_string(),
-            ..VolumeMount::default()
-        });
-        volumes.push(Volume {
-            name: "model-cache".to_string(),
-            persistent_volume_claim: cache.persistent_volume_claim.as_ref().map(|claim| {
-                PersistentVolumeClaimVolumeSource {
-                    claim_name: claim.clone(),
-                    ..PersistentVolumeClaimVolumeSource::default()
-                }
-            }),
-            empty_dir: cache.empty_dir.as_ref().map(|dir| EmptyDirVolumeSource {
-                size_limit: dir.size_limit.clone().map(Quantity),
-                ..EmptyDirVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+        mounts.push(json!({"name": "model-cache", "mountPath": CACHE_PATH}));
+        let mut volume = json!({"name": "model-cache"});
+        if let Some(claim) = &cache.persistent_volume_claim {
+            volume["persistentVolumeClaim"] = json!({"claimName": claim});
+        }
+        if let Some(dir) = &cache.empty_dir {
+            volume["emptyDir"] = match &dir.size_limit {
+                Some(limit) => json!({"sizeLimit": limit}),
+                None => json!({}),
+            };
+        }
+        volumes.push(volume);
     }
     (mounts, volumes)
 }
 
 fn disruption_budget(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
     let name = plan.deployment_name(&slice.business);
-    to_value(&PodDisruptionBudget {
-        metadata: ObjectMeta {
-            labels: Some(slice_labels(plan, stamp, &slice.business)),
-            ..stamp.object_meta(&name, &plan.namespace)
-        },
-        spec: Some(PodDisruptionBudgetSpec {
-            max_unavailable: Some(IntOrString::Int(1)),
+    json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": stamp.metadata_labelled(
+            &name,
+            &plan.namespace,
+            &slice_labels(plan, stamp, &slice.business),
+        ),
+        "spec": {
+            "maxUnavailable": 1,
             // A pod that is not Ready (crash-looping, still loading weights) may always be
             // evicted, so the budget never holds a node drain forever.
-            unhealthy_pod_eviction_policy: Some("AlwaysAllow".to_string()),
-            selector: Some(LabelSelector {
-                match_labels: Some(selector(plan, &slice.business)),
-                ..LabelSelector::default()
-            }),
-            ..PodDisruptionBudgetSpec::default()
-        }),
-        ..PodDisruptionBudget::default()
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            "selector": {"matchLabels": selector(plan, &slice.business)},
+        },
     })
 }
