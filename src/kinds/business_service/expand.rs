@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::Exposure;
 use super::validate::ServicePlan;
-use crate::expand::{Object, Stamp};
+use crate::expand::{Object, Stamp, resource, strings};
 use crate::kinds::model_pool::expand::{BUSINESS_LABEL, MODEL_LABEL};
 
 /// A BusinessService's Service: selector `{model, business}`, target port `http`.
@@ -34,13 +34,8 @@ pub fn service(plan: &ServicePlan) -> Object {
             spec["loadBalancerSourceRanges"] = json!(plan.spec.source_ranges);
         }
     }
-    let mut metadata = stamp.metadata_labelled(&plan.name, &plan.namespace, &labels);
-    metadata["annotations"] = json!(annotations);
-    let value = json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata,
-        "spec": spec,
-    });
+    let mut metadata = stamp.metadata_labelled(&plan.name, &plan.namespace, labels);
+    metadata["annotations"] = strings(annotations);
+    let value = resource("v1", "Service", metadata, [("spec", spec)]);
     Object::new(value, &plan.source, plan.file, plan.doc)
 }

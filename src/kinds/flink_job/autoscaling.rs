@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::validate::FlinkPlan;
 use super::week::{self, Week};
 use super::{expand as flink, keda, rbac};
-use crate::expand::{Object, Stamp};
+use crate::expand::{Object, Stamp, resource, strings, strings_list};
 use crate::kinds::AutoscalingEngine;
 use crate::kinds::flink_job::ScheduleEntry;
 
@@ -112,17 +112,17 @@ fn hpa(plan: &FlinkPlan, stamp: &Stamp<'_>) -> Value {
                 "target": {"type": "Utilization", "averageUtilization": plan.target_cpu_utilization},
             },
         }],
-        "behavior": behavior(),
     });
+    spec["behavior"] = behavior();
     if !plan.mode.schedules_move_hpa() {
         spec["minReplicas"] = json!(plan.min_replicas);
     }
-    json!({
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": stamp.metadata(&plan.name, &plan.namespace),
-        "spec": spec,
-    })
+    resource(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        stamp.metadata(&plan.name, &plan.namespace),
+        [("spec", spec)],
+    )
 }
 
 /// The kubectl arguments of one scheduled change: a merge patch, no shell. It writes only
@@ -154,11 +154,10 @@ pub fn patch_args(plan: &FlinkPlan, entry: &ScheduleEntry) -> Vec<String> {
 fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, scaler: &ScalerCronJob, image: &str) -> Value {
     let entry = &plan.schedules[scaler.entry];
     let labels = stamp.labels();
-    let container = json!({
+    let mut container = json!({
         "name": "kubectl",
         "image": image,
         "command": ["kubectl"],
-        "args": patch_args(plan, entry),
         "env": [{"name": "HOME", "value": "/tmp"}],
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         "resources": {
@@ -171,7 +170,8 @@ fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, scaler: &ScalerCronJob, image: 
             "capabilities": {"drop": ["ALL"]},
         },
     });
-    let pod = json!({
+    container["args"] = strings_list(patch_args(plan, entry));
+    let mut pod = json!({
         "serviceAccountName": rbac::SCALER_NAME,
         "restartPolicy": "OnFailure",
         "securityContext": {
@@ -180,9 +180,10 @@ fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, scaler: &ScalerCronJob, image: 
             "runAsGroup": SCALER_UID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     });
+    pod["containers"] = Value::Array(vec![container]);
+    let labels = strings(labels);
     let mut spec = json!({
         "schedule": scaler.schedule,
         "concurrencyPolicy": "Forbid",
@@ -192,21 +193,20 @@ fn cron_job(plan: &FlinkPlan, stamp: &Stamp<'_>, scaler: &ScalerCronJob, image: 
         "successfulJobsHistoryLimit": 1,
         "failedJobsHistoryLimit": 3,
         "jobTemplate": {
-            "metadata": {"labels": labels},
-            "spec": {
-                "backoffLimit": 3,
-                "activeDeadlineSeconds": 300,
-                "template": {"metadata": {"labels": labels}, "spec": pod},
-            },
+            "spec": {"backoffLimit": 3, "activeDeadlineSeconds": 300, "template": {}},
         },
     });
+    let template = &mut spec["jobTemplate"]["spec"]["template"];
+    template["metadata"] = json!({"labels": labels});
+    template["spec"] = pod;
+    spec["jobTemplate"]["metadata"] = json!({"labels": labels});
     if let Some(zone) = &plan.time_zone {
         spec["timeZone"] = json!(zone);
     }
-    json!({
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": stamp.metadata(&scaler.name, &plan.namespace),
-        "spec": spec,
-    })
+    resource(
+        "batch/v1",
+        "CronJob",
+        stamp.metadata(&scaler.name, &plan.namespace),
+        [("spec", spec)],
+    )
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::configuration::Program;
 use super::sql_wrapper as sql;
 use super::validate::{FlinkPlan, Role};
-use crate::expand::{Object, Stamp};
+use crate::expand::{Object, Stamp, resource};
 use crate::kinds::flink_job::{Env, JobType, Rollout, Snapshot, SnapshotType, SqlRunner};
 
 pub const API_VERSION: &str = "flink.apache.org/v1beta1";
@@ -40,7 +40,11 @@ pub fn expand(plan: &FlinkPlan) -> Result<Vec<Object>, String> {
         // The operator makes `<name>-blue`/`<name>-green` FlinkDeployments from the template.
         let spec = deployment["spec"].take();
         deployment["kind"] = json!(BLUE_GREEN_KIND);
-        deployment["spec"] = json!({"template": {"spec": spec}});
+        let mut template = Map::new();
+        template.insert("spec".into(), spec);
+        let mut blue_green = Map::new();
+        blue_green.insert("template".into(), Value::Object(template));
+        deployment["spec"] = Value::Object(blue_green);
     }
     objects.push(Object::new(deployment, &plan.source, plan.file, plan.doc));
     objects.extend(
@@ -82,17 +86,13 @@ fn snapshot(plan: &FlinkPlan, stamp: &Stamp<'_>, snapshot: &Snapshot) -> Value {
             spec.insert("checkpoint".into(), json!({}));
         }
     }
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": SNAPSHOT_KIND,
-        "metadata": {
-            "name": format!("{}-{}", plan.name, snapshot.name),
-            "namespace": plan.namespace,
-            "labels": stamp.labels(),
-            "annotations": stamp.annotations(),
-        },
-        "spec": spec,
-    })
+    let name = format!("{}-{}", plan.name, snapshot.name);
+    resource(
+        API_VERSION,
+        SNAPSHOT_KIND,
+        stamp.metadata(&name, &plan.namespace),
+        [("spec", Value::Object(spec))],
+    )
 }
 
 /// A FlinkSessionJob: the job's program and job settings, submitted to the session's
@@ -108,17 +108,12 @@ fn session_job(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program, session: 
     if let Some(nonce) = plan.spec.restart_nonce {
         out.insert("restartNonce".into(), json!(nonce));
     }
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": SESSION_JOB_KIND,
-        "metadata": {
-            "name": plan.name,
-            "namespace": plan.namespace,
-            "labels": stamp.labels(),
-            "annotations": stamp.annotations(),
-        },
-        "spec": out,
-    })
+    resource(
+        API_VERSION,
+        SESSION_JOB_KIND,
+        stamp.metadata(&plan.name, &plan.namespace),
+        [("spec", Value::Object(out))],
+    )
 }
 
 /// The `job` of a FlinkDeployment or FlinkSessionJob: program, parallelism, restore, state.
@@ -163,12 +158,12 @@ pub fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) 
         _ => None,
     };
 
-    let resource = |s: &super::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
-    let mut job_manager = json!({"resource": resource(&plan.job_manager)});
+    let sized = |s: &super::validate::Sizing| json!({"cpu": s.cpu, "memory": s.memory});
+    let mut job_manager = json!({"resource": sized(&plan.job_manager)});
     if plan.job_manager_replicas > 1 {
         job_manager["replicas"] = json!(plan.job_manager_replicas);
     }
-    let mut task_manager = json!({"resource": resource(&plan.task_manager)});
+    let mut task_manager = json!({"resource": sized(&plan.task_manager)});
     let (standalone, replicas) = match session {
         Some(task_managers) => (task_managers.is_some(), task_managers),
         None => (
@@ -201,17 +196,12 @@ pub fn flink_deployment(plan: &FlinkPlan, stamp: &Stamp<'_>, program: &Program) 
         out.insert("restartNonce".into(), json!(nonce));
     }
 
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "metadata": {
-            "name": plan.name,
-            "namespace": plan.namespace,
-            "labels": stamp.labels(),
-            "annotations": stamp.annotations(),
-        },
-        "spec": out,
-    })
+    resource(
+        API_VERSION,
+        KIND,
+        stamp.metadata(&plan.name, &plan.namespace),
+        [("spec", Value::Object(out))],
+    )
 }
 
 /// The user's pod template with kiln's env and SQL volume added to the main container.

@@ -23,7 +23,7 @@ use super::autoscaling::behavior;
 use super::expand as flink;
 use super::validate::FlinkPlan;
 use super::week::{self, MINUTES, Week};
-use crate::expand::Stamp;
+use crate::expand::{Stamp, resource};
 use crate::kinds::flink_job::ScheduleEntry;
 use crate::kinds::model_pool::expand::KEDA_API_VERSION;
 
@@ -130,20 +130,22 @@ pub fn scaled_object(plan: &FlinkPlan, stamp: &Stamp<'_>) -> Value {
             }));
         }
     }
-    json!({
-        "apiVersion": KEDA_API_VERSION,
-        "kind": "ScaledObject",
-        "metadata": stamp.metadata(&plan.name, &plan.namespace),
-        "spec": {
-            "scaleTargetRef": {
-                "apiVersion": flink::API_VERSION,
-                "kind": flink::KIND,
-                "name": plan.name,
-            },
-            "minReplicaCount": min_replicas,
-            "maxReplicaCount": plan.max_replicas,
-            "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior()}},
-            "triggers": triggers,
+    let mut spec = json!({
+        "scaleTargetRef": {
+            "apiVersion": flink::API_VERSION,
+            "kind": flink::KIND,
+            "name": plan.name,
         },
-    })
+        "minReplicaCount": min_replicas,
+        "maxReplicaCount": plan.max_replicas,
+        "advanced": {"horizontalPodAutoscalerConfig": {}},
+    });
+    spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"] = behavior();
+    spec["triggers"] = Value::Array(triggers);
+    resource(
+        KEDA_API_VERSION,
+        "ScaledObject",
+        stamp.metadata(&plan.name, &plan.namespace),
+        [("spec", spec)],
+    )
 }

@@ -3,12 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::validate::FlinkPlan;
-use crate::expand::{Object, Stamp};
+use crate::expand::{Object, Stamp, resource};
 
 pub const SCALER_NAME: &str = "kiln-scaler";
+const RBAC: &str = "rbac.authorization.k8s.io/v1";
 
 #[derive(Default)]
 struct Targets<'a> {
@@ -71,24 +72,23 @@ pub fn expand(plans: &[FlinkPlan], default_labels: &BTreeMap<String, String>) ->
             ));
         }
         let values = [
-            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}),
-            json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": meta,
-                "rules": rules,
-            }),
-            json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": meta,
-                "roleRef": {
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "Role",
-                    "name": SCALER_NAME,
-                },
-                "subjects": [{"kind": "ServiceAccount", "name": SCALER_NAME, "namespace": namespace}],
-            }),
+            resource("v1", "ServiceAccount", meta.clone(), []),
+            resource(RBAC, "Role", meta.clone(), [("rules", Value::Array(rules))]),
+            resource(
+                RBAC,
+                "RoleBinding",
+                meta,
+                [
+                    (
+                        "roleRef",
+                        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SCALER_NAME}),
+                    ),
+                    (
+                        "subjects",
+                        json!([{"kind": "ServiceAccount", "name": SCALER_NAME, "namespace": namespace}]),
+                    ),
+                ],
+            ),
         ];
         objects.extend(
             values

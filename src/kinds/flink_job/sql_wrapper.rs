@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use minijinja::{Environment, UndefinedBehavior, context};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::expand::Stamp;
+use crate::expand::{Stamp, resource, strings};
 
 /// Where the SQL ConfigMap is mounted in the Flink main container.
 pub const MOUNT_PATH: &str = "/opt/flink/kiln/sql";
@@ -77,12 +77,12 @@ pub fn config_map(
     if let Some(wrapper) = wrapper {
         data.insert(WRAPPER_KEY.to_string(), wrapper);
     }
-    json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": stamp.metadata(&config_map_name(name), namespace),
-        "data": data,
-    })
+    resource(
+        "v1",
+        "ConfigMap",
+        stamp.metadata(&config_map_name(name), namespace),
+        [("data", strings(data))],
+    )
 }
 
 #[cfg(test)]

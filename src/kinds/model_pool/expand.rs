@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::expand::{Object, Stamp};
+use crate::expand::{Object, Stamp, resource, strings_list};
 use crate::kinds::AutoscalingEngine;
 use crate::kinds::model_pool::Spread;
 use crate::kinds::model_pool::allocation::UNASSIGNED;
@@ -42,19 +42,25 @@ pub fn expand(plan: &PoolPlan) -> Vec<Object> {
 /// The PodMonitor of a pool: `/metrics` of every pod, with the pod labels `model` and
 /// `business` on each series, so a slice's query selects only its own pods.
 fn pod_monitor(plan: &PoolPlan, stamp: &Stamp<'_>) -> Value {
-    json!({
-        "apiVersion": POD_MONITOR_API_VERSION,
-        "kind": "PodMonitor",
-        "metadata": stamp.metadata_labelled(&pod_monitor_name(plan), &plan.namespace, &pool_labels(plan, stamp)),
-        "spec": {
-            "selector": {"matchLabels": {
-                MODEL_LABEL: plan.model_tag,
-                POOL_TYPE_LABEL: plan.spec.engine.as_str(),
-            }},
-            "podTargetLabels": [MODEL_LABEL, BUSINESS_LABEL],
-            "podMetricsEndpoints": [{"port": "http", "path": "/metrics"}],
-        },
-    })
+    let metadata = stamp.metadata_labelled(
+        &pod_monitor_name(plan),
+        &plan.namespace,
+        pool_labels(plan, stamp),
+    );
+    let spec = json!({
+        "selector": {"matchLabels": {
+            MODEL_LABEL: plan.model_tag,
+            POOL_TYPE_LABEL: plan.spec.engine.as_str(),
+        }},
+        "podTargetLabels": [MODEL_LABEL, BUSINESS_LABEL],
+        "podMetricsEndpoints": [{"port": "http", "path": "/metrics"}],
+    });
+    resource(
+        POD_MONITOR_API_VERSION,
+        "PodMonitor",
+        metadata,
+        [("spec", spec)],
+    )
 }
 
 pub fn pod_monitor_name(plan: &PoolPlan) -> String {
@@ -85,46 +91,43 @@ fn autoscaler(
     let metadata = stamp.metadata_labelled(
         &name,
         &plan.namespace,
-        &slice_labels(plan, stamp, &slice.business),
+        slice_labels(plan, stamp, &slice.business),
     );
     if autoscaling.engine == AutoscalingEngine::Keda {
-        return json!({
-            "apiVersion": KEDA_API_VERSION,
-            "kind": "ScaledObject",
-            "metadata": metadata,
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                "minReplicaCount": slice.replicas,
-                "maxReplicaCount": max,
-                "triggers": [{
-                    "type": "prometheus",
-                    "metricType": "AverageValue",
-                    "metadata": {
-                        "serverAddress": autoscaling.prometheus.clone().unwrap_or_default(),
-                        "query": slice_query(plan, &slice.business, autoscaling.metric_name),
-                        "threshold": autoscaling.target,
-                    },
-                }],
-            },
-        });
-    }
-    json!({
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata,
-        "spec": {
+        let spec = json!({
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-            "minReplicas": slice.replicas,
-            "maxReplicas": max,
-            "metrics": [{
-                "type": "Pods",
-                "pods": {
-                    "metric": {"name": autoscaling.metric_name},
-                    "target": {"type": "AverageValue", "averageValue": autoscaling.target},
+            "minReplicaCount": slice.replicas,
+            "maxReplicaCount": max,
+            "triggers": [{
+                "type": "prometheus",
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": autoscaling.prometheus.clone().unwrap_or_default(),
+                    "query": slice_query(plan, &slice.business, autoscaling.metric_name),
+                    "threshold": autoscaling.target,
                 },
             }],
-        },
-    })
+        });
+        return resource(KEDA_API_VERSION, "ScaledObject", metadata, [("spec", spec)]);
+    }
+    let spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+        "minReplicas": slice.replicas,
+        "maxReplicas": max,
+        "metrics": [{
+            "type": "Pods",
+            "pods": {
+                "metric": {"name": autoscaling.metric_name},
+                "target": {"type": "AverageValue", "averageValue": autoscaling.target},
+            },
+        }],
+    });
+    resource(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        metadata,
+        [("spec", spec)],
+    )
 }
 
 /// `{model, business, pool-type}`: selects exactly one slice.
@@ -224,14 +227,14 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
     let labels = slice_labels(plan, stamp, &slice.business);
     let (mounts, volumes) = volumes(plan);
     let mut pod = json!({
-        "containers": [engine_container(plan, &mounts)],
         // The engines never call the Kubernetes API.
         "automountServiceAccountToken": false,
         "enableServiceLinks": false,
         "terminationGracePeriodSeconds": plan.grace_seconds,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-        "volumes": volumes,
     });
+    pod["containers"] = Value::Array(vec![engine_container(plan, mounts)]);
+    pod["volumes"] = Value::Array(volumes);
     if let Some(class) = &spec.placement.priority_class_name {
         pod["priorityClassName"] = json!(class);
     }
@@ -273,23 +276,27 @@ fn deployment(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
             "type": "RollingUpdate",
             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
         },
-        "template": {"metadata": {"labels": labels}, "spec": pod},
     });
+    let mut template = Map::new();
+    template.insert("metadata".into(), json!({"labels": labels}));
+    template.insert("spec".into(), pod);
+    deployment_spec["template"] = Value::Object(template);
     // An autoscaled slice's replicas belong to its autoscaler, not to git.
     if slice.max_replicas.is_none() {
         deployment_spec["replicas"] = json!(slice.replicas);
     }
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": stamp.metadata_labelled(&name, &plan.namespace, &labels),
-        "spec": deployment_spec,
-    })
+    let metadata = stamp.metadata_labelled(&name, &plan.namespace, labels);
+    resource(
+        "apps/v1",
+        "Deployment",
+        metadata,
+        [("spec", deployment_spec)],
+    )
 }
 
 /// The engine's container: its command line, GPU and resource requests, the token, the
 /// volumes' mounts, probes, drain and security context.
-fn engine_container(plan: &PoolPlan, mounts: &[Value]) -> Value {
+fn engine_container(plan: &PoolPlan, mounts: Vec<Value>) -> Value {
     let spec = &plan.spec;
     let (command, args) = engine_command(plan);
     let mut requests = Map::new();
@@ -311,22 +318,30 @@ fn engine_container(plan: &PoolPlan, mounts: &[Value]) -> Value {
     let mut container = json!({
         "name": spec.engine.as_str(),
         "image": plan.image,
-        "command": command,
-        "args": args,
         "ports": [{"name": "http", "containerPort": plan.port, "protocol": "TCP"}],
-        "resources": {},
-        "volumeMounts": mounts,
-        "startupProbe": health_probe(probes.startup_period, probes.startup_timeout, startup_failures),
-        "readinessProbe": health_probe(probes.readiness.0, probes.readiness.1, probes.readiness.2),
-        "livenessProbe": health_probe(probes.liveness.0, probes.liveness.1, probes.liveness.2),
         "securityContext": {
             "allowPrivilegeEscalation": false,
             "capabilities": {"drop": ["ALL"]},
         },
     });
+    container["command"] = strings_list(command);
+    container["args"] = strings_list(args);
+    container["volumeMounts"] = Value::Array(mounts);
+    container["startupProbe"] = health_probe(
+        probes.startup_period,
+        probes.startup_timeout,
+        startup_failures,
+    );
+    container["readinessProbe"] =
+        health_probe(probes.readiness.0, probes.readiness.1, probes.readiness.2);
+    container["livenessProbe"] =
+        health_probe(probes.liveness.0, probes.liveness.1, probes.liveness.2);
+    let mut resources = Map::new();
     if !requests.is_empty() {
-        container["resources"] = json!({"requests": requests, "limits": requests});
+        resources.insert("limits".into(), Value::Object(requests.clone()));
+        resources.insert("requests".into(), Value::Object(requests));
     }
+    container["resources"] = Value::Object(resources);
     if let Some(secret) = &spec.hf_token_secret {
         container["env"] = json!([{
             "name": "HF_TOKEN",
@@ -368,20 +383,22 @@ fn volumes(plan: &PoolPlan) -> (Vec<Value>, Vec<Value>) {
 
 fn disruption_budget(plan: &PoolPlan, stamp: &Stamp<'_>, slice: &Slice) -> Value {
     let name = plan.deployment_name(&slice.business);
-    json!({
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": stamp.metadata_labelled(
-            &name,
-            &plan.namespace,
-            &slice_labels(plan, stamp, &slice.business),
-        ),
-        "spec": {
-            "maxUnavailable": 1,
-            // A pod that is not Ready (crash-looping, still loading weights) may always be
-            // evicted, so the budget never holds a node drain forever.
-            "unhealthyPodEvictionPolicy": "AlwaysAllow",
-            "selector": {"matchLabels": selector(plan, &slice.business)},
-        },
-    })
+    let metadata = stamp.metadata_labelled(
+        &name,
+        &plan.namespace,
+        slice_labels(plan, stamp, &slice.business),
+    );
+    let spec = json!({
+        "maxUnavailable": 1,
+        // A pod that is not Ready (crash-looping, still loading weights) may always be
+        // evicted, so the budget never holds a node drain forever.
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        "selector": {"matchLabels": selector(plan, &slice.business)},
+    });
+    resource(
+        "policy/v1",
+        "PodDisruptionBudget",
+        metadata,
+        [("spec", spec)],
+    )
 }
