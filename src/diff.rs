@@ -241,6 +241,24 @@ fn restart_free(path: &str) -> bool {
             .is_some_and(|key| CONFIG_PREFIXES.iter().any(|p| key.starts_with(p)))
 }
 
+/// The spec paths that changed and that the operator does not ignore.
+fn upgraded_paths(b: &Value, h: &Value) -> Vec<String> {
+    changed_paths(&b["spec"], &h["spec"])
+        .into_iter()
+        .filter(|p| !restart_free(p))
+        .collect()
+}
+
+/// The first five paths, and how many more.
+fn listed(paths: &[String]) -> String {
+    let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
+    if paths.len() > 5 {
+        format!("{} and {} more", shown.join(", "), paths.len() - 5)
+    } else {
+        shown.join(", ")
+    }
+}
+
 fn rescale_path(path: &str) -> bool {
     path == "spec.taskManager.replicas" || path == "spec.job.parallelism"
 }
@@ -367,15 +385,13 @@ fn flink_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Note>
             }
             job_notes(b, h, notes);
             let paths = changed_paths(&b["spec"], &h["spec"]);
-            let restarting: Vec<&String> = paths.iter().filter(|p| !restart_free(p) && !rescale_path(p)).collect();
+            let restarting: Vec<String> = paths.iter().filter(|p| !restart_free(p) && !rescale_path(p)).cloned().collect();
             let rescaling = paths.iter().any(|p| rescale_path(p));
             let upgrade = text(&h["spec"]["job"]["upgradeMode"]);
             if !restarting.is_empty() {
-                let shown: Vec<&str> = restarting.iter().take(5).map(|p| p.as_str()).collect();
-                let more = if restarting.len() > 5 { format!(" and {} more", restarting.len() - 5) } else { String::new() };
                 notes.push(note("restart", h, format!(
-                    "restarts the job (an upgrade with upgradeMode {upgrade}): {}{more} changed",
-                    shown.join(", ")
+                    "restarts the job (an upgrade with upgradeMode {upgrade}): {} changed",
+                    listed(&restarting)
                 )));
             } else if rescaling {
                 if is_reactive(h) {
@@ -446,12 +462,8 @@ fn session_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Not
                 )));
                 return;
             }
-            let changed: Vec<String> = changed_paths(&b["spec"], &h["spec"])
-                .into_iter()
-                .filter(|p| !restart_free(p))
-                .collect();
+            let changed = upgraded_paths(b, h);
             if !changed.is_empty() {
-                let shown: Vec<&str> = changed.iter().take(5).map(String::as_str).collect();
                 notes.push(note("restart", h, format!(
                     "the operator deletes the session cluster and deploys it again: every job on it stops{} ({} changed)",
                     if ha(h) {
@@ -459,7 +471,7 @@ fn session_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<Not
                     } else {
                         "; without high availability on the session their running state is lost"
                     },
-                    shown.join(", ")
+                    listed(&changed)
                 )));
             }
         }
@@ -495,17 +507,13 @@ fn session_job_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec
                 return;
             }
             job_notes(b, h, notes);
-            let restarting: Vec<String> = changed_paths(&b["spec"], &h["spec"])
-                .into_iter()
-                .filter(|p| !restart_free(p))
-                .collect();
+            let restarting = upgraded_paths(b, h);
             if !restarting.is_empty() {
-                let shown: Vec<&str> = restarting.iter().take(5).map(String::as_str).collect();
                 notes.push(note("restart", h, format!(
                     "restarts the job on session {} (an upgrade with upgradeMode {}): {} changed",
                     text(to),
                     text(&h["spec"]["job"]["upgradeMode"]),
-                    shown.join(", ")
+                    listed(&restarting)
                 )));
             }
         }
@@ -691,12 +699,8 @@ fn blue_green_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<
             if redeploys(&b, &h) {
                 return;
             }
-            let transition: Vec<String> = changed_paths(&b["spec"], &h["spec"])
-                .into_iter()
-                .filter(|p| !restart_free(p))
-                .collect();
+            let transition = upgraded_paths(&b, &h);
             if !transition.is_empty() {
-                let shown: Vec<&str> = transition.iter().take(5).map(String::as_str).collect();
                 let name = text(&h["metadata"]["name"]);
                 let stateless = h["spec"]["job"]["upgradeMode"] == "stateless";
                 notes.push(note(
@@ -705,7 +709,7 @@ fn blue_green_notes(base: Option<&Value>, head: Option<&Value>, notes: &mut Vec<
                     format!(
                         "a blue/green transition starts: the inactive one of {name}-blue and {name}-green is deployed {} next to the active one, takes over once ready, and the old one is deleted ({} changed)",
                         if stateless { "with empty state (stateless)" } else { "from a savepoint of the active one" },
-                        shown.join(", ")
+                        listed(&transition)
                     ),
                 ));
             }

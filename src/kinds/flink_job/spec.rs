@@ -117,6 +117,21 @@ pub struct FlinkJobSpec {
     pub restart_nonce: Option<i64>,
 }
 
+#[cfg(test)]
+impl FlinkJobSpec {
+    /// A spec from a YAML test snippet.
+    ///
+    /// # Panics
+    ///
+    /// On a snippet that is not a valid spec: it is test data.
+    pub fn from_test_yaml(yaml: &str) -> FlinkJobSpec {
+        let value: Value = crate::yaml::parse_documents(yaml)
+            .expect("test YAML parses")
+            .remove(0);
+        serde_json::from_value(value).expect("test spec is valid")
+    }
+}
+
 /// The job's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -285,10 +285,7 @@ mod tests {
     const PLACE: Place = Place { file: 0, doc: 0 };
 
     fn spec(yaml: &str) -> FlinkJobSpec {
-        let value: serde_json::Value = crate::yaml::parse_documents(yaml)
-            .expect("test YAML parses")
-            .remove(0);
-        serde_json::from_value(value).expect("test spec is valid")
+        FlinkJobSpec::from_test_yaml(yaml)
     }
 
     fn fields(problems: &[Diagnostic]) -> Vec<String> {
