@@ -28,11 +28,7 @@ pub enum Role {
     /// (standalone mode) or on demand (native mode).
     Session { task_managers: Option<u32> },
     /// A FlinkJob with `session:`: a FlinkSessionJob on that session's cluster.
-    SessionJob {
-        session: String,
-        /// Root-relative path of the FlinkSession's file.
-        session_source: String,
-    },
+    SessionJob { session: String },
 }
 
 /// Everything needed to render one FlinkJob (or FlinkSession: see [`Role`]).
@@ -150,7 +146,8 @@ fn flink_job(
     }
 }
 
-fn session_source(ctx: &Context<'_>, file: usize) -> String {
+/// The root-relative path of source file `file`.
+fn source_of(ctx: &Context<'_>, file: usize) -> String {
     ctx.sources
         .get(file)
         .map(|s| s.path.clone())
@@ -176,7 +173,7 @@ impl Common {
         let name = job.metadata.name.clone();
         out.extend(rules::name(Place::of(located), &name));
         Common {
-            source: session_source(ctx, located.file),
+            source: source_of(ctx, located.file),
             namespace: namespace_or_error(ctx, &job.metadata, located, out),
             labels: labels(settings, &job.metadata, located, out),
             name,
@@ -230,7 +227,6 @@ fn session_job(
     let mut plan = FlinkPlan {
         role: Role::SessionJob {
             session: session.name.clone(),
-            session_source: session.source.clone(),
         },
         file: located.file,
         doc: located.doc,

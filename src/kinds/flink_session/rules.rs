@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use crate::diagnostic::Diagnostic;
 use crate::field_path::FieldPath;
+use crate::kinds::flink_job::configuration::{DERIVED_FLINK_KEYS, FORBIDDEN_FLINK_KEYS};
 use crate::kinds::flink_job::version::FlinkVersion;
 use crate::kinds::flink_job::{Autoscaling, FlinkJobSpec, JobType, Resources, Rollout};
 use crate::validate::Place;
@@ -144,10 +145,14 @@ pub fn on_session(place: Place, spec: &FlinkJobSpec, session: SessionRef<'_>) ->
                 .with_hint("use rollout: rolling, or leave out spec.session"),
         );
     }
+    // Keys kiln derives or the operator owns have their own error (rules::configuration_keys).
+    let reported = |key: &str| {
+        FORBIDDEN_FLINK_KEYS.contains(&key) || DERIVED_FLINK_KEYS.iter().any(|(k, _)| *k == key)
+    };
     for key in spec
         .flink_configuration
         .keys()
-        .filter(|k| is_cluster_key(k))
+        .filter(|k| is_cluster_key(k) && !reported(k))
     {
         problems.push(
             place
@@ -348,7 +353,7 @@ mod tests {
                 vec!["spec.env", "spec.podTemplate"],
             ),
             (
-                "flinkConfiguration: {taskmanager.memory.process.size: 2g, pipeline.name: x, kubernetes.operator.job.savepoint-on-deletion: 'true'}\n",
+                "flinkConfiguration: {taskmanager.memory.process.size: 2g, taskmanager.numberOfTaskSlots: 2, kubernetes.cluster-id: x, pipeline.name: x, kubernetes.operator.job.savepoint-on-deletion: 'true'}\n",
                 "1.19",
                 vec!["spec.flinkConfiguration[\"taskmanager.memory.process.size\"]"],
             ),
