@@ -1061,11 +1061,137 @@ pub fn parallelism(
     }
 }
 
+/// Flink's upper bound of a job's max parallelism (`KeyGroupRangeAssignment
+/// .UPPER_BOUND_MAX_PARALLELISM`, 1 << 15).
+pub const MAX_PARALLELISM: u32 = 1 << 15;
+
+/// A job's parallelism against its max parallelism: `pipeline.max-parallelism` (which Flink
+/// takes from 1 to 32768), else Flink's bound. With the default scheduler Flink refuses to
+/// start a job whose parallelism is higher ("Vertex's parallelism is higher than the max
+/// parallelism", `ExecutionJobVertex`); the adaptive scheduler (reactive mode, operator
+/// autoscaling on 1.18+, `jobmanager.scheduler: adaptive`) caps it instead. `reach` is the
+/// most the job can be given: its parallelism, or what its autoscaler can scale it to.
+/// `setting` looks a Flink key up in the job's final configuration (a session job's over its
+/// session's).
+pub fn max_parallelism(
+    place: Place,
+    spec: &FlinkJobSpec,
+    reach: u32,
+    setting: impl Fn(&str) -> Option<String>,
+) -> Problems {
+    const KEY: &str = "pipeline.max-parallelism";
+    let key_path = || FieldPath::parse("spec.flinkConfiguration").key(KEY);
+    let max = match setting(KEY) {
+        None => MAX_PARALLELISM,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (1..=MAX_PARALLELISM).contains(&n) => n,
+            _ => {
+                let error = Diagnostic::error(format!(
+                    "Flink takes a max parallelism from 1 to {MAX_PARALLELISM}; this is \"{text}\""
+                ));
+                return if spec.flink_configuration.contains_key(KEY) {
+                    vec![place.at(key_path(), error)]
+                } else {
+                    // The session's: reported there.
+                    Vec::new()
+                };
+            }
+        },
+    };
+    let adaptive = setting("scheduler-mode").is_some_and(|m| m.eq_ignore_ascii_case("reactive"))
+        || setting("jobmanager.scheduler").is_some_and(|m| m.eq_ignore_ascii_case("adaptive"));
+    if adaptive || reach <= max {
+        return Vec::new();
+    }
+    let at = if spec.parallelism.is_some_and(|p| p > max) {
+        "spec.parallelism"
+    } else if spec.autoscaling.mode.has_engine() {
+        "spec.autoscaling.maxReplicas"
+    } else if spec.autoscaling.min_replicas.is_some() {
+        "spec.autoscaling.minReplicas"
+    } else {
+        "spec.resources"
+    };
+    vec![
+        place
+            .error(
+                at,
+                format!(
+                    "the job can run with parallelism {reach}, higher than its max parallelism {max}: Flink refuses to start it (\"Vertex's parallelism is higher than the max parallelism\")"
+                ),
+            )
+            .with_hint(if max < MAX_PARALLELISM {
+                format!("raise {KEY} or lower the parallelism")
+            } else {
+                format!("Flink's bound is {MAX_PARALLELISM}: lower the parallelism")
+            }),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const PLACE: Place = Place { file: 0, doc: 0 };
+
+    #[test]
+    fn max_parallelisms() {
+        let conf = |pairs: &'static [(&'static str, &'static str)]| {
+            move |key: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| (*v).to_string())
+            }
+        };
+        let job = spec(BASE);
+        let fields = |problems: Problems| -> Vec<String> {
+            problems
+                .iter()
+                .map(|d| d.field.clone().unwrap_or_default())
+                .collect()
+        };
+        assert!(max_parallelism(PLACE, &job, 32_768, conf(&[])).is_empty());
+        assert_eq!(
+            fields(max_parallelism(PLACE, &job, 32_769, conf(&[]))),
+            ["spec.resources"]
+        );
+        let capped = spec(&format!(
+            "{BASE}parallelism: 16\nflinkConfiguration: {{pipeline.max-parallelism: 8}}\n"
+        ));
+        let eight: &[(&str, &str)] = &[("pipeline.max-parallelism", "8")];
+        assert_eq!(
+            fields(max_parallelism(PLACE, &capped, 16, conf(eight))),
+            ["spec.parallelism"]
+        );
+        assert!(max_parallelism(PLACE, &capped, 8, conf(eight)).is_empty());
+        // The adaptive scheduler caps the parallelism instead.
+        let adaptive: &[(&str, &str)] = &[
+            ("pipeline.max-parallelism", "8"),
+            ("scheduler-mode", "reactive"),
+        ];
+        assert!(max_parallelism(PLACE, &capped, 16, conf(adaptive)).is_empty());
+        let scaled = spec(&format!(
+            "{BASE}autoscaling: {{mode: hpa, maxReplicas: 10}}\nflinkConfiguration: {{pipeline.max-parallelism: 8}}\n"
+        ));
+        assert_eq!(
+            fields(max_parallelism(PLACE, &scaled, 10, conf(eight))),
+            ["spec.autoscaling.maxReplicas"]
+        );
+        for bad in ["0", "40000", "many"] {
+            let job = spec(&format!(
+                "{BASE}flinkConfiguration: {{pipeline.max-parallelism: \"{bad}\"}}\n"
+            ));
+            let value: &'static str = Box::leak(bad.to_string().into_boxed_str());
+            let set: &'static [(&'static str, &'static str)] =
+                Box::leak(vec![("pipeline.max-parallelism", value)].into_boxed_slice());
+            assert_eq!(
+                fields(max_parallelism(PLACE, &job, 1, conf(set))),
+                ["spec.flinkConfiguration[\"pipeline.max-parallelism\"]"],
+                "{bad}"
+            );
+        }
+    }
 
     fn spec(yaml: &str) -> FlinkJobSpec {
         FlinkJobSpec::from_test_yaml(yaml)

@@ -260,6 +260,17 @@ fn session_job(
     };
     plan.program = configuration::program(&plan);
     plan.configuration = configuration::configuration(&plan, &plan.program);
+    out.extend(rules::max_parallelism(
+        place,
+        &plan.spec,
+        parallelism,
+        |key| {
+            plan.configuration
+                .get(key)
+                .or_else(|| session.configuration.get(key))
+                .cloned()
+        },
+    ));
     plan
 }
 
@@ -401,6 +412,28 @@ pub fn cluster(
     };
     plan.program = configuration::program(&plan);
     plan.configuration = configuration::configuration(&plan, &plan.program);
+    // A parallelism of 0 is the slot count that overflowed, reported by rules::parallelism.
+    if !is_session && plan.parallelism > 0 {
+        // What the job can be scaled to: in native mode the HPA or the scaler CronJobs set
+        // the TaskManagers, and the parallelism follows them.
+        // With replicas fixed in git the operator runs replicas x slots, whatever the spec's
+        // parallelism says (rules::parallelism warns).
+        let reach = if plan.mode.has_engine() {
+            plan.parallelism
+                .max(plan.max_replicas.saturating_mul(plan.slots))
+        } else if plan.mode.owns_replicas() {
+            plan.min_replicas.saturating_mul(plan.slots)
+        } else {
+            plan.parallelism
+        };
+        out.extend(rules::max_parallelism(place, &plan.spec, reach, |key| {
+            plan.configuration.get(key).cloned()
+        }));
+    } else if let Some(text) = plan.configuration.get("pipeline.max-parallelism") {
+        out.extend(rules::max_parallelism(place, &plan.spec, 0, |key| {
+            (key == "pipeline.max-parallelism").then(|| text.clone())
+        }));
+    }
     Some(plan)
 }
 
