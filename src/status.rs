@@ -46,9 +46,9 @@ pub struct SessionStatus {
     pub slots_per_task_manager: u32,
     /// `taskManagers × slotsPerTaskManager`; absent on demand.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub slots: Option<u32>,
+    pub slots: Option<u64>,
     /// The slots the running jobs hold (their parallelism).
-    pub slots_in_use: u32,
+    pub slots_in_use: u64,
     /// The savepoint policy the session gives its jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub savepoints: Option<crate::kinds::flink_job::Savepoints>,
@@ -322,11 +322,11 @@ fn session_status(session: &FlinkPlan, jobs: &[FlinkPlan]) -> SessionStatus {
         profile: session.profile.clone(),
         task_managers,
         slots_per_task_manager: session.slots,
-        slots: task_managers.map(|n| n * session.slots),
+        slots: task_managers.map(|n| u64::from(n) * u64::from(session.slots)),
         slots_in_use: on
             .iter()
             .filter(|j| j.state == "running")
-            .map(|j| j.parallelism)
+            .map(|j| u64::from(j.parallelism))
             .sum(),
         savepoints: session.spec.savepoints.clone(),
         jobs: on,

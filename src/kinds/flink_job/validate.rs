@@ -328,6 +328,16 @@ pub fn cluster(
     let (resources, problems) = rules::resources(place, spec, &settings.profiles);
     out.extend(problems);
     let resources = resources?;
+    if let Role::Session {
+        task_managers: Some(count),
+    } = role
+    {
+        out.extend(crate::kinds::flink_session::rules::size(
+            place,
+            count,
+            resources.slots,
+        ));
+    }
     out.extend(rules::state(
         place,
         spec,
@@ -412,29 +422,31 @@ pub fn cluster(
     };
     plan.program = configuration::program(&plan);
     plan.configuration = configuration::configuration(&plan, &plan.program);
-    // A parallelism of 0 is the slot count that overflowed, reported by rules::parallelism.
-    if !is_session && plan.parallelism > 0 {
-        // What the job can be scaled to: in native mode the HPA or the scaler CronJobs set
-        // the TaskManagers, and the parallelism follows them.
-        // With replicas fixed in git the operator runs replicas x slots, whatever the spec's
-        // parallelism says (rules::parallelism warns).
-        let reach = if plan.mode.has_engine() {
-            plan.parallelism
-                .max(plan.max_replicas.saturating_mul(plan.slots))
-        } else if plan.mode.owns_replicas() {
-            plan.min_replicas.saturating_mul(plan.slots)
-        } else {
-            plan.parallelism
-        };
-        out.extend(rules::max_parallelism(place, &plan.spec, reach, |key| {
-            plan.configuration.get(key).cloned()
-        }));
-    } else if let Some(text) = plan.configuration.get("pipeline.max-parallelism") {
-        out.extend(rules::max_parallelism(place, &plan.spec, 0, |key| {
-            (key == "pipeline.max-parallelism").then(|| text.clone())
-        }));
-    }
+    out.extend(rules::max_parallelism(
+        place,
+        &plan.spec,
+        reach(&plan),
+        |key| plan.configuration.get(key).cloned(),
+    ));
     Some(plan)
+}
+
+/// The most parallelism a job can run with: in native mode the HPA or the scaler CronJobs
+/// set the TaskManagers and the parallelism follows them; with replicas fixed in git the
+/// operator runs replicas x slots, whatever the spec's parallelism says (rules::parallelism
+/// warns). 0 for a session (no job) and for a slot count that overflowed (reported by
+/// rules::parallelism as parallelism 0).
+fn reach(plan: &FlinkPlan) -> u32 {
+    if matches!(plan.role, Role::Session { .. }) || plan.parallelism == 0 {
+        0
+    } else if plan.mode.has_engine() {
+        plan.parallelism
+            .max(plan.max_replicas.saturating_mul(plan.slots))
+    } else if plan.mode.owns_replicas() {
+        plan.min_replicas.saturating_mul(plan.slots)
+    } else {
+        plan.parallelism
+    }
 }
 
 /// The SQL job's script, read from `sql.file` or taken from `sql.statements`, with the

@@ -62,6 +62,22 @@ pub fn is_cluster_key(key: &str) -> bool {
             .any(|prefix| key.starts_with(prefix))
 }
 
+/// A fixed session's slots, `taskManagers × slots`, must fit the int32 the operator and
+/// Kubernetes count them in (the capacity check and `kiln status` multiply them).
+pub fn size(place: Place, task_managers: u32, slots: u32) -> Problems {
+    let total = u64::from(task_managers) * u64::from(slots);
+    if total <= u64::from(i32::MAX.unsigned_abs()) {
+        return Vec::new();
+    }
+    vec![place.error(
+        "spec.taskManagers",
+        format!(
+            "{task_managers} TaskManagers x {slots} slots = {total} task slots; Kubernetes and the operator take at most {}",
+            i32::MAX
+        ),
+    )]
+}
+
 /// What a job on `session` may not have: a program the operator cannot submit to a session,
 /// and everything the session owns for all its jobs.
 pub fn on_session(place: Place, spec: &FlinkJobSpec, session: SessionRef<'_>) -> Problems {
@@ -381,6 +397,16 @@ mod tests {
             );
             assert_eq!(fields(&found), expected, "{yaml} on {version}");
         }
+    }
+
+    #[test]
+    fn session_sizes() {
+        assert!(size(PLACE, 4, 2).is_empty());
+        assert!(size(PLACE, 2_147_483_647, 1).is_empty());
+        assert_eq!(
+            fields(&size(PLACE, 2_147_483_647, 2)),
+            ["spec.taskManagers"]
+        );
     }
 
     #[test]

@@ -145,8 +145,10 @@ pub fn capacity(sessions: &[FlinkPlan], jobs: &[FlinkPlan], diagnostics: &mut Di
         let Some(running) = on.get(&(session.namespace.as_str(), session.name.as_str())) else {
             continue;
         };
-        let slots = task_managers * session.slots;
-        let needed: u32 = running.iter().map(|j| j.parallelism).sum();
+        // Each fits an int32 (rules::size, the schema's bound on parallelism); their sum
+        // need not.
+        let slots = u64::from(task_managers) * u64::from(session.slots);
+        let needed: u64 = running.iter().map(|j| u64::from(j.parallelism)).sum();
         if needed > slots {
             let each: Vec<String> = running
                 .iter()
